@@ -1,0 +1,106 @@
+"""The command line: ``python -m cl_teach run|download ...``.
+
+The options of ``run`` are the fields of :class:`cl_teach.config.RunConfig`, so every
+setting a notebook widget changes can be given here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import types
+import typing
+
+from .config import RunConfig
+from .data import DATASETS, DatasetUnavailableError
+
+
+def _add_config_options(parser: argparse.ArgumentParser, config_cls) -> None:
+    """One option per dataclass field: ``lr`` -> ``--lr``; a bool field that defaults to
+    True gets the off-switch named in its metadata (``--no-freeze``)."""
+    hints = typing.get_type_hints(config_cls)
+    for f in dataclasses.fields(config_cls):
+        kind, meta = hints[f.name], dict(f.metadata)
+        flag = meta.pop("flag", "--" + f.name.replace("_", "-"))
+        if kind is bool:
+            action = "store_false" if f.default else "store_true"
+            parser.add_argument(flag, dest=f.name, action=action, help=meta["help"])
+            continue
+        args = typing.get_args(kind)
+        if typing.get_origin(kind) is tuple:
+            parser.add_argument(flag, dest=f.name, type=args[0], nargs="*", help=meta["help"])
+        else:
+            if typing.get_origin(kind) in (typing.Union, types.UnionType):
+                kind = next(a for a in args if a is not type(None))
+            parser.add_argument(flag, dest=f.name, type=kind, help=meta["help"])
+        parser.set_defaults(**{f.name: f.default})
+
+
+def _config_from(args: argparse.Namespace, config_cls):
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return config_cls(**{k: v for k, v in vars(args).items() if k in names})
+
+
+def _emit(payload: dict, target: str | None) -> None:
+    if target == "-":
+        json.dump(payload, sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    elif target:
+        with open(target, "w") as f:
+            json.dump(payload, f, indent=1, allow_nan=False)
+
+
+def _run(args) -> None:
+    from .experiment import run
+
+    cfg = _config_from(args, RunConfig)
+    result = run(cfg, use_cache=not args.no_cache, progress=not args.quiet)
+    _emit(result.to_json(), args.json)
+    if args.json != "-":
+        print(
+            f"{cfg.method} on {cfg.dataset} {cfg.scenario} (seed {cfg.seed}, {cfg.eval}-incremental"
+            f" evaluation){' [cached]' if result.cached else ''}\n"
+            f"  accuracy after each task: {' '.join(f'{a:.3f}' for a in result.task_accuracy)}\n"
+            f"  final {result.final_accuracy:.3f}  average incremental "
+            f"{result.average_incremental_accuracy:.3f}  forgetting {result.forgetting:.3f}\n"
+            f"  parameters {result.num_parameters:,}  memory {result.memory_bytes}  "
+            f"{result.seconds:.1f} s"
+        )
+
+
+def _download(args) -> None:
+    from .data import data_root, load_dataset
+
+    for name in args.datasets:
+        data = load_dataset(name, download=True)
+        print(f"{name}: {len(data.train)} train / {len(data.test)} test images in {data_root()}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cl_teach", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="train a method through a class-incremental stream")
+    _add_config_options(p, RunConfig)
+    p.add_argument("--json", metavar="PATH|-", help="write the result as JSON (- = stdout)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("download", help="download datasets into the data folder")
+    p.add_argument("datasets", nargs="+", choices=[d for d in DATASETS if d != "digits"])
+    p.set_defaults(func=_download)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, DatasetUnavailableError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,73 @@
+"""The two commands of the collection (standard library only, so a fresh Python runs it).
+
+python3 tasks.py lab     # first use: make .venv and install; then open JupyterLab
+python3 tasks.py test    # ruff, the package tests, every notebook under nbval
+python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
+python3 tasks.py bench   # the timing figures of benchmarks/
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def sh(*cmd, **kw) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    code = subprocess.call([str(c) for c in cmd], cwd=ROOT, **kw)
+    if code:
+        sys.exit(code)
+
+
+def ensure_env() -> None:
+    """Create .venv and install the project with its dev tools, again when
+    pyproject.toml changes."""
+    stamp = (
+        VENV
+        / f".installed-{hashlib.sha256((ROOT / 'pyproject.toml').read_bytes()).hexdigest()[:12]}"
+    )
+    if stamp.exists():
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV} ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    sh(PYTHON, "-m", "pip", "install", "--upgrade", "pip")
+    sh(PYTHON, "-m", "pip", "install", "-e", ".[dev]")
+    stamp.touch()
+
+
+def lab() -> None:
+    ensure_env()
+    sh(BIN / "jupyter", "lab", "notebooks/00_start_here.ipynb", *sys.argv[2:])
+
+
+def test() -> None:
+    ensure_env()
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    sh(BIN / "ruff", "check", ".")
+    sh(PYTHON, "-m", "pytest", "--nbval-lax", "tests", "notebooks", *sys.argv[2:], env=env)
+
+
+def browser() -> None:
+    ensure_env()
+    sh(PYTHON, "-m", "pytest", "-m", "browser", "tests", *sys.argv[2:])
+
+
+def bench() -> None:
+    ensure_env()
+    sh(PYTHON, "benchmarks/timings.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+if __name__ == "__main__":
+    commands = {"lab": lab, "test": test, "browser": browser, "bench": bench}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        sys.exit(2)
+    commands[sys.argv[1]]()
