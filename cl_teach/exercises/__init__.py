@@ -1,0 +1,1 @@
+"""Checker functions for the notebooks' exercises: feedback, not grades."""
