@@ -1,0 +1,66 @@
+"""Checkers for notebook 01 (catastrophic forgetting)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import forgetting
+
+
+def _not_yet(answer) -> bool:
+    if answer is None:
+        print("Not answered yet: replace None with your answer and run the cell again.")
+        return True
+    return False
+
+
+def check_forgetting_function(my_forgetting) -> bool:
+    """Exercise 1: your ``my_forgetting(R)`` against Chaudhry et al.'s definition on random
+    accuracy matrices."""
+    if _not_yet(my_forgetting):
+        return False
+    rng = np.random.default_rng(0)
+    for T in (2, 3, 5):
+        R = np.tril(rng.uniform(size=(T, T)))
+        R[np.triu_indices(T, 1)] = np.nan
+        mine, ref = float(my_forgetting(R)), forgetting(R)
+        if not np.isclose(mine, ref):
+            print(
+                f"Not quite: for a {T}x{T} matrix you give {mine:.4f}, expected {ref:.4f}. "
+                "Hint: for each old task j < T-1, take the best accuracy on j before the last "
+                "task, subtract the final accuracy on j, then average over those tasks."
+            )
+            return False
+    print("Correct: forgetting = mean over old tasks of (best earlier accuracy - final accuracy).")
+    return True
+
+
+def check_survivors(answer, result) -> bool:
+    """Exercise 2: which original class labels does fine-tuning still recognise (accuracy
+    above 0.5) after the last task?"""
+    if _not_yet(answer):
+        return False
+    last = np.asarray(result.per_class_accuracy[-1], dtype=float)
+    truth = sorted(result.class_order[c] for c in np.flatnonzero(last > 0.5))
+    if sorted(int(a) for a in answer) == truth:
+        print(
+            f"Correct: only {truth} survive, the classes of the last task. The rest were "
+            "overwritten even though nothing in the network was 'deleted'."
+        )
+        return True
+    print(
+        f"Not quite. Read the last row of the fine-tuning heatmap (labels on the x axis are "
+        f"the original digits). You gave {sorted(answer)}."
+    )
+    return False
+
+
+def check_scenario_tasks(answer) -> bool:
+    """Notebook 00: how many tasks does CIFAR-100 B50Inc10 have?"""
+    if _not_yet(answer):
+        return False
+    if answer == 6:
+        print("Correct: one task of 50 classes, then 5 tasks of 10.")
+        return True
+    print("Not quite: B50 means a first task of 50 classes; Inc10 adds 10 per later task.")
+    return False
