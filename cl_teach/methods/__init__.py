@@ -1,12 +1,14 @@
 """One small module per method; ``METHODS`` maps a CLI name to its class."""
 
 from .base import Method
+from .der import DER
 from .finetune import FineTune
 from .joint import Joint
 
 METHODS: dict[str, type[Method]] = {
     "finetune": FineTune,
     "joint": Joint,
+    "der": DER,
 }
 
 

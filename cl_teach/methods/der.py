@@ -1,0 +1,132 @@
+"""DER: Dynamically Expandable Representation (Yan, Xie, He, CVPR 2021).
+
+Not Dark Experience Replay (Buzzega et al., NeurIPS 2020), a replay method with the same
+acronym.
+
+Each task adds a whole new backbone, initialised from the previous one; the old backbones
+are frozen (``requires_grad=False``) and kept in ``eval()`` mode in every epoch, so their
+BatchNorm statistics never move. One linear classifier reads the concatenation of all
+backbones' features (old rows carried over). From the second task on an auxiliary head on
+the newest backbone sorts the new classes plus one "old" label::
+
+    loss = CE(fc([f_1(x), ..., f_t(x)]), y) + CE(aux(f_t(x)), y_aux),
+    y_aux = y - (first new class) + 1 for a new class, 0 for an old one.
+
+After each incremental task the new classes' classifier rows are scaled by
+gamma = mean ||w_old|| / mean ||w_new|| (weight aligning). Exemplars: herding on the
+concatenated features, a total budget split evenly over the seen classes; each task
+trains on its new data and the exemplars together. All of this as PyCIL's ``der.py``.
+
+Deviations, named: no channel masks or pruning (in the paper, in neither public
+implementation; "DER" in PyCIL means DER without pruning); weight aligning as PyCIL,
+not the official code's classifier retraining on a balanced subset; the auxiliary head is
+dropped after its task (PyCIL replaces it with a fresh one at the next task, so training
+is the same, and the parameter count then holds what prediction needs).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import RunConfig
+from ..data import ImageData, Task
+from ..memory import ExemplarMemory
+from .base import Method
+from .expandable import ExpandableNet, weight_align
+
+
+class DER(Method):
+    """One backbone per task, old ones frozen; auxiliary loss; weight aligning; exemplars."""
+
+    def __init__(self, cfg: RunConfig, stream, device: torch.device):
+        super().__init__(cfg, stream, device)
+        self.memory = ExemplarMemory(
+            cfg.budget,
+            per_class=cfg.per_class,
+            selection=cfg.selection,
+            image_bytes=stream.info.image_bytes,
+            generator=torch.Generator().manual_seed(cfg.seed),
+        )
+        self.norms_before_align: list[list[float]] = []
+        self.gamma: list[float | None] = []
+        self.trainable: list[int] = []
+
+    # --- the network ----------------------------------------------------------------------
+    @staticmethod
+    def split_of(cfg: RunConfig) -> int | None:
+        """How many leading backbone blocks all tasks share: none for DER."""
+        return 0
+
+    def build_model(self) -> nn.Module:
+        return ExpandableNet(self.make_backbone(), self.split_of(self.cfg), self.cfg.aux_loss)
+
+    def frozen(self) -> list[nn.Module]:
+        """The modules kept fixed (no gradient, eval mode) in the current task: the old
+        backbones, unless ``--no-freeze``."""
+        return list(self.model.specialized_blocks[:-1]) if self.cfg.freeze_old else []
+
+    # --- task-level hooks -------------------------------------------------------------------
+    def before_task(self, task: Task) -> None:
+        super().before_task(task)  # a new backbone, copied from the newest; a wider classifier
+        self.model.requires_grad_(True)
+        for module in self.frozen():
+            module.requires_grad_(False)
+        self.trainable.append(sum(p.numel() for p in self.model.parameters() if p.requires_grad))
+
+    def train_data(self, task: Task) -> ImageData:
+        if len(self.memory) == 0:
+            return task.train
+        old = self.memory.as_data(task.train)
+        return ImageData(
+            torch.cat([task.train.x, old.x]),
+            torch.cat([task.train.y, old.y]),
+            task.train.mean,
+            task.train.std,
+        )
+
+    def train_mode(self) -> None:
+        self.model.train()
+        for module in self.frozen():
+            module.eval()  # BatchNorm statistics of frozen blocks never move
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, out: dict) -> torch.Tensor:
+        loss = F.cross_entropy(out["logits"], y)
+        if "aux_logits" in out:  # from the second task on, unless --no-aux
+            y_aux = (y - self.task.classes.start + 1).clamp_min(0)
+            loss = loss + F.cross_entropy(out["aux_logits"], y_aux)
+        return loss
+
+    def after_task(self, task: Task) -> None:
+        fc = self.model.fc
+        self.norms_before_align.append(fc.weight.detach().norm(dim=1).tolist())
+        aligned = task.index > 0 and self.cfg.weight_align
+        self.gamma.append(weight_align(fc, len(task.classes)) if aligned else None)
+        self.model.auxiliary_head = None
+        self.memory.update(task.train, task.classes, features=self.features)
+
+    # --- exemplars and accounting --------------------------------------------------------
+    @torch.no_grad()
+    def features(self, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
+        """Concatenated features of uint8 images (eval mode), for herding."""
+        self.model.eval()
+        to_float = self.stream.train.to_float
+        return torch.cat(
+            [
+                self.model(to_float(x[k : k + batch].to(self.device)))["features"]
+                for k in range(0, len(x), batch)
+            ]
+        )
+
+    def exemplar_bytes(self) -> int:
+        return self.memory.nbytes
+
+    def extras(self) -> dict:
+        return {
+            "classifier_norms_before_align": self.norms_before_align,
+            "weight_align_gamma": self.gamma,
+            "trainable_parameters_per_task": self.trainable,
+            "exemplars": len(self.memory),
+            "split": self.model.split,
+        }
