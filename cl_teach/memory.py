@@ -143,22 +143,22 @@ class ExemplarMemory:
 class ReservoirBuffer:
     """Reservoir sampling over the stream (Vitter's algorithm R, as in Dark Experience
     Replay): after ``seen`` samples have passed, each of them is in the buffer with
-    probability ``size / seen``. Optionally stores each sample's logits (``logit_dim``
-    columns, NaN where the network had fewer classes when the sample was seen)."""
+    probability ``size / seen``. Optionally stores each sample's logits (of one fixed
+    width, e.g. a head over all classes)."""
 
     def __init__(
         self,
         size: int,
         *,
         image_bytes: int,
-        logit_dim: int = 0,
         generator: torch.Generator | None = None,
     ):
-        self.size, self.image_bytes, self.logit_dim = check_budget(size), image_bytes, logit_dim
+        self.size, self.image_bytes = check_budget(size), image_bytes
         self.generator = generator or torch.Generator().manual_seed(0)
         self.seen = 0  # samples that have passed, counting repeats over epochs
         self.count = 0  # slots filled
-        self.x = self.y = self.logits = None
+        self.x = self.logits = None  # allocated at the first add, on the data's device
+        self.y = torch.empty(0, dtype=torch.int64)
 
     def __len__(self) -> int:
         return self.count
@@ -180,7 +180,6 @@ class ReservoirBuffer:
         if self.x is None:
             self.x = torch.zeros((self.size, *x.shape[1:]), dtype=torch.uint8, device=x.device)
             self.y = torch.zeros(self.size, dtype=torch.int64, device=x.device)
-            self.logits = torch.full((self.size, self.logit_dim), float("nan"), device=x.device)
         for i in range(len(x)):
             j = self.slot()
             self.seen += 1
@@ -189,15 +188,16 @@ class ReservoirBuffer:
             self.count = max(self.count, j + 1)
             self.x[j], self.y[j] = x[i], y[i]
             if logits is not None:
-                self.logits[j] = float("nan")
-                self.logits[j, : logits.shape[1]] = logits[i].detach()
+                if self.logits is None:
+                    self.logits = logits.new_zeros((self.size, logits.shape[1]))
+                self.logits[j] = logits[i].detach()
 
     def sample(self, n: int, generator: torch.Generator):
         """``min(n, len)`` stored samples without replacement: (images, labels, logits)."""
         if self.count == 0:
             return torch.empty(0, dtype=torch.uint8), torch.empty(0, dtype=torch.int64), None
         idx = torch.randperm(self.count, generator=generator)[:n].to(self.x.device)
-        return self.x[idx], self.y[idx], self.logits[idx]
+        return self.x[idx], self.y[idx], None if self.logits is None else self.logits[idx]
 
 
 def to_uint8(x: torch.Tensor, like: ImageData) -> torch.Tensor:
