@@ -1,4 +1,4 @@
-"""The command line: ``python -m cl_teach run|download ...``.
+"""The command line: ``python -m cl_teach run|plasticity|download ...``.
 
 The options of ``run`` are the fields of :class:`cl_teach.config.RunConfig`, so every
 setting a notebook widget changes can be given here too.
@@ -70,6 +70,23 @@ def _run(args) -> None:
         )
 
 
+def _plasticity(args) -> None:
+    from .plasticity import PlasticityConfig, last_fifth, run_plasticity
+
+    cfg = _config_from(args, PlasticityConfig)
+    result = run_plasticity(cfg, use_cache=not args.no_cache)
+    _emit({k: v for k, v in result.items() if k != "cached"}, args.json)
+    if args.json != "-":
+        acc, dormant = result["new_task_accuracy"], result["dormant_fraction"]
+        print(
+            f"{cfg.method} on {cfg.setting} {cfg.dataset}, {result['tasks']} tasks "
+            f"(seed {cfg.seed}){' [cached]' if result['cached'] else ''}\n"
+            f"  new-task accuracy: first {acc[0]:.3f}  last fifth {last_fifth(acc):.3f}\n"
+            f"  dormant units: first {dormant[0]:.3f}  final {dormant[-1]:.3f}  "
+            f"units replaced {result['units_replaced']}  {result['seconds']:.1f} s"
+        )
+
+
 def _download(args) -> None:
     from .data import data_root, load_dataset
 
@@ -88,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
+
+    from .plasticity import PlasticityConfig
+
+    p = sub.add_parser("plasticity", help="loss of plasticity: a long sequence of new tasks")
+    _add_config_options(p, PlasticityConfig)
+    p.add_argument("--json", metavar="PATH|-", help="write the result as JSON (- = stdout)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
+    p.set_defaults(func=_plasticity)
 
     p = sub.add_parser("download", help="download datasets into the data folder")
     p.add_argument("datasets", nargs="+", choices=[d for d in DATASETS if d != "digits"])

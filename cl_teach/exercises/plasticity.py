@@ -1,0 +1,80 @@
+"""Checkers for notebooks 05 (loss of plasticity) and 06 (continual backprop)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..plasticity.diagnostics import dormant_units, effective_rank
+from .forgetting import _not_yet
+
+
+def exercise_activations() -> torch.Tensor:
+    """ReLU outputs of 5 units on 200 probe inputs, for exercise 1 of notebook 05."""
+    g = torch.Generator().manual_seed(5)
+    h = torch.relu(torch.randn(200, 5, generator=g))
+    h[:, 1] = 0.0  # never active
+    h[:, 3] = 0.0
+    h[7, 3] = 0.4  # active on one input of 200 (0.5%)
+    h[:, 4] = torch.where(torch.arange(200) < 3, 1.0, 0.0)  # 3 of 200 (1.5%)
+    return h
+
+
+def check_dormant_units(answer) -> bool:
+    """Exercise 1 (05): the indices of the dormant units of ``exercise_activations()``."""
+    if _not_yet(answer):
+        return False
+    truth = sorted(torch.nonzero(dormant_units(exercise_activations())).flatten().tolist())
+    mine = sorted(int(a) for a in answer)
+    if mine == truth:
+        print(
+            f"Correct: units {truth}. Unit 3 fires on 1 input of 200 (0.5% < 1%): dormant "
+            "although not strictly dead. Unit 4 fires on 1.5%: alive, if barely."
+        )
+        return True
+    print(
+        f"Not quite ({mine}). For each unit count the inputs where it is > 0, divide by 200 "
+        "and compare with 1%: (h > 0).float().mean(0)."
+    )
+    return False
+
+
+def check_effective_rank(answer) -> bool:
+    """Exercise 2 (05): effective rank of a representation with singular values 4, 2, 2, 0."""
+    if _not_yet(answer):
+        return False
+    truth = effective_rank(torch.diag(torch.tensor([4.0, 2.0, 2.0, 0.0])))
+    if math.isclose(float(answer), truth, abs_tol=0.01):
+        print(
+            f"Correct: p = (0.5, 0.25, 0.25), entropy = 1.04 nats, exp = {truth:.3f}. Between 2 "
+            "and 3: three directions are used, but not equally."
+        )
+        return True
+    print(
+        f"Not quite ({float(answer):.3f}). Normalise the singular values to sum to 1 (p_k), "
+        "take H = -sum p_k log p_k (natural log, skip zeros), answer exp(H)."
+    )
+    return False
+
+
+def check_first_gap(answer, runs: dict) -> bool:
+    """Exercise 3 (05): the first task at which bp is at least 0.10 below retrain."""
+    if _not_yet(answer):
+        return False
+    bp, fresh = runs["bp"]["new_task_accuracy"], runs["retrain"]["new_task_accuracy"]
+    gaps = [t + 1 for t, (a, b) in enumerate(zip(bp, fresh, strict=True)) if a <= b - 0.10]
+    if not gaps:
+        print("In this run backprop never falls 0.10 below the fresh network: answer 0.")
+        return int(answer) == 0
+    if int(answer) == gaps[0]:
+        print(
+            f"Correct: task {gaps[0]}. Before it, the continuing network still learns each "
+            "task about as well as a fresh one, while its dormant units are already growing."
+        )
+        return True
+    print(
+        f"Not quite (task {int(answer)}). Compare runs['bp']['new_task_accuracy'] with "
+        "runs['retrain']['new_task_accuracy'] task by task (tasks count from 1)."
+    )
+    return False

@@ -1,0 +1,123 @@
+"""Figures of the plasticity experiments. ``runs`` maps a label to a result dict of
+:func:`cl_teach.plasticity.run_plasticity`. Each function draws on ``ax`` (a new figure if
+omitted) and returns the axes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..plots import _axes
+
+COLORS = {
+    "bp": "tab:red",
+    "retrain": "tab:gray",
+    "head_reset": "tab:purple",
+    "snp": "tab:orange",
+    "cbp": "tab:green",
+}
+NAMES = {
+    "bp": "backprop",
+    "retrain": "fresh network (retrain)",
+    "head_reset": "head reset",
+    "snp": "Shrink & Perturb",
+    "cbp": "continual backprop",
+}
+
+
+def _tasks(run: dict) -> np.ndarray:
+    return np.arange(1, run["tasks"] + 1)
+
+
+def _style(label: str, run: dict) -> dict:
+    method = run["method"]
+    return {"color": COLORS.get(label, COLORS.get(method)), "label": NAMES.get(label, label)}
+
+
+def new_task_accuracy(runs: dict[str, dict], ax=None, title: str | None = None):
+    """Test accuracy on each task right after learning it, one line per run."""
+    ax = _axes(ax)
+    for label, run in runs.items():
+        ax.plot(_tasks(run), run["new_task_accuracy"], marker=".", **_style(label, run))
+    ax.set(
+        xlabel="task",
+        ylabel="accuracy on the new task",
+        ylim=(0, 1.02),
+        title=title or "how well is each new task learnt?",
+    )
+    ax.legend(fontsize=9)
+    return ax
+
+
+def dormant_fraction(
+    runs: dict[str, dict], ax=None, per_layer: bool = True, title: str | None = None
+):
+    """Fraction of dormant units after each task: whole network (solid) and, with
+    ``per_layer``, each hidden layer (thin, darker for deeper layers)."""
+    ax = _axes(ax)
+    for label, run in runs.items():
+        style = _style(label, run)
+        ax.plot(_tasks(run), run["dormant_fraction"], lw=2.2, **style)
+        if per_layer:
+            layers = list(run["dormant_fraction_per_layer"][0])
+            for i, name in enumerate(layers):
+                values = [d[name] for d in run["dormant_fraction_per_layer"]]
+                ax.plot(
+                    _tasks(run),
+                    values,
+                    lw=0.9,
+                    ls=(0, (1 + i, 1.5)),
+                    color=style["color"],
+                    alpha=0.7,
+                    label=f"  {name.split('.')[-2]}" if len(runs) == 1 else None,
+                )
+    ax.set(
+        xlabel="task",
+        ylabel="fraction of dormant units",
+        ylim=(-0.02, 1.02),
+        title=title or "dormant units (active on < 1% of probe inputs)",
+    )
+    ax.legend(fontsize=9)
+    return ax
+
+
+def dormant_map(run: dict, ax=None, title: str | None = None):
+    """Which units are dormant (dark) after each task: rows are units, layer by layer."""
+    masks = run["dormant_mask"]
+    layers = list(masks[0])
+    grid = np.array([[u for name in layers for u in m[name]] for m in masks], dtype=float).T
+    ax = _axes(ax, (7, 4))
+    ax.imshow(
+        grid,
+        aspect="auto",
+        cmap="Greys",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(0.5, run["tasks"] + 0.5, grid.shape[0], 0),
+    )
+    edge = 0
+    for name in layers:
+        size = len(masks[0][name])
+        ax.axhline(edge, color="tab:blue", lw=1)
+        ax.text(run["tasks"] + 0.8, edge + size / 2, name.split(".")[-2], va="center", fontsize=9)
+        edge += size
+    ax.grid(False)
+    ax.set(
+        xlabel="task",
+        ylabel="unit",
+        title=title or f"{NAMES.get(run['method'])}: dormant units (black)",
+    )
+    return ax
+
+
+def representation(runs: dict[str, dict], axes, title: str | None = None):
+    """Effective rank of the penultimate representation and average weight magnitude."""
+    for label, run in runs.items():
+        style = _style(label, run)
+        axes[0].plot(_tasks(run), run["effective_rank"], **style)
+        axes[1].plot(_tasks(run), run["weight_magnitude"], **style)
+    axes[0].set(xlabel="task", ylabel="effective rank", title="effective rank (last hidden layer)")
+    axes[1].set(xlabel="task", ylabel="mean |w|", title="average weight magnitude")
+    axes[0].set_ylim(bottom=0)
+    axes[1].legend(fontsize=9)
+    return axes
