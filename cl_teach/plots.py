@@ -45,6 +45,7 @@ def per_class_heatmap(result: Result, ax=None, title: str | None = None, annotat
     )
     for b in _task_bounds(result):
         ax.axvline(b, color="white", lw=2)
+    ax.grid(False)
     ax.set_xlabel("class (in order of arrival)")
     ax.set_title(title or f"{result.method}: per-class accuracy")
     return ax
@@ -89,6 +90,7 @@ def accuracy_matrix(result: Result, ax=None, title: str | None = None):
         yticklabels=labels,
         cbar_kws={"label": "accuracy"},
     )
+    ax.grid(False)
     ax.set(
         xlabel="evaluated on task j",
         ylabel="after training task i",
@@ -141,3 +143,143 @@ def stream_picture(stream, per_class: int = 3, fig=None):
                         fontsize=9,
                     )
     return fig
+
+
+# --- expandable networks (DER, MEMO) and memory --------------------------------------------
+
+
+def parameter_growth(results: dict[str, Result], ax=None, title: str | None = None):
+    """Parameters after each task, one line per method (DER grows by a backbone per task,
+    MEMO by a specialized block, a single network by classifier rows only)."""
+    ax = _axes(ax)
+    for name, r in results.items():
+        tasks = np.arange(1, len(r.num_parameters_per_task) + 1)
+        ax.plot(tasks, r.num_parameters_per_task, marker="o", label=name)
+    ax.set(xlabel="after task", ylabel="parameters", title=title or "parameters per task")
+    ax.set_xticks(tasks)
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    return ax
+
+
+def norms_before_after(result: Result, ax=None, task: int = -1, title: str | None = None):
+    """Classifier row norms of each class after a task, before weight aligning (extras
+    ``classifier_norms_before_align``) and after (``classifier_norms``)."""
+    before = np.asarray(result.extras["classifier_norms_before_align"][task], dtype=float)
+    after = result.array("classifier_norms")[task][: len(before)]
+    t = task % len(result.classes_per_task)
+    new_from = len(before) - result.classes_per_task[t]
+    ax = _axes(ax)
+    pos = np.arange(len(before))
+    ax.bar(pos - 0.2, before, 0.4, color="tab:gray", label="before aligning")
+    ax.bar(pos + 0.2, after, 0.4, color="tab:orange", label="after aligning")
+    ax.axvline(new_from - 0.5, color="k", lw=1, ls="--")
+    ax.set_xticks(pos, [str(c) for c in result.class_order[: len(before)]])
+    ax.set(
+        xlabel="class (right of the dashed line: new)",
+        ylabel="|w_c|",
+        title=title or f"classifier norms after task {t + 1}",
+    )
+    ax.legend(loc="lower left", fontsize=8)
+    return ax
+
+
+def block_change(result: Result, ax=None, title: str | None = None):
+    """How far each block of the newest backbone moved from the copy it started as, per
+    task (extras ``block_change``): small = general, large = specialising."""
+    rows = result.extras["block_change"]
+    names = list(rows[0])
+    ax = _axes(ax)
+    width = 0.8 / len(rows)
+    for k, row in enumerate(rows):
+        ax.bar(
+            np.arange(len(names)) + (k - (len(rows) - 1) / 2) * width,
+            [row[n] for n in names],
+            width,
+            label=f"task {k + 2}",
+        )
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set(
+        xlabel="block (input -> output)",
+        ylabel="||w - w_start|| / ||w_start||",
+        title=title or "how much each block changes in a task",
+    )
+    ax.legend(fontsize=8)
+    return ax
+
+
+def memory_curve(grid: dict[str, list[Result]], ax=None, title: str | None = None):
+    """Final accuracy against total memory (model + exemplars, bytes), one line per method:
+    the comparison at equal memory."""
+    ax = _axes(ax)
+    for name, runs in grid.items():
+        runs = sorted(runs, key=lambda r: sum(r.memory_bytes.values()))
+        kb = [sum(r.memory_bytes.values()) / 1024 for r in runs]
+        ax.plot(kb, [r.final_accuracy for r in runs], marker="o", label=name)
+    ax.set(
+        xlabel="total memory: model + exemplars (KiB)",
+        ylabel="final accuracy",
+        title=title or "accuracy at equal memory",
+    )
+    ax.legend()
+    return ax
+
+
+def network_diagram(
+    tasks: int,
+    shared: list[str] | None = None,
+    specialized: list[str] = (),
+    frozen_old: bool = True,
+    ax=None,
+    title: str | None = None,
+):
+    """Boxes and arrows: DER (``shared`` empty: one whole backbone per task) or MEMO (shared
+    generalized blocks feeding one specialized block per task), the concatenated features,
+    the classifier and the auxiliary head on the newest block. Grey: frozen."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    ax = _axes(ax, (2.5 + 1.7 * tasks, 4.2))
+    step, w = 1.7, 1.3
+    right = step * (tasks - 1) + w
+    ax.set_xlim(-0.3, right + 1.6)
+    ax.set_ylim(-0.2, 6.2)
+    ax.axis("off")
+
+    def box(x, y, bw, bh, text, color):
+        ax.add_patch(FancyBboxPatch((x, y), bw, bh, boxstyle="round,pad=0.04", fc=color, ec="k"))
+        ax.text(x + bw / 2, y + bh / 2, text, ha="center", va="center", fontsize=8)
+
+    def arrow(x0, y0, x1, y1, **kw):
+        ax.add_patch(
+            FancyArrowPatch(
+                (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color="k", lw=1.2, **kw
+            )
+        )
+
+    top = 4.1 if shared else 5.3  # the top of the per-task blocks
+    ax.text(right / 2, 6.0, "input x", ha="center", va="center", fontsize=9)
+    if shared:
+        box(0, 4.6, right, 0.9, "generalized blocks (shared)\n" + ", ".join(shared), "#cde6f5")
+        arrow(right / 2, 5.85, right / 2, 5.55)
+    for t in range(tasks):
+        x = step * t
+        trains = t == tasks - 1 or not frozen_old
+        label = ("specialized" if shared else "backbone") + f" {t + 1}"
+        box(
+            x,
+            2.3,
+            w,
+            top - 2.3,
+            "\n".join([label, *specialized]),
+            "#f7c98b" if trains else "#d9d9d9",
+        )
+        arrow(x + w / 2, 4.55 if shared else 5.85, x + w / 2, top + 0.05)
+        arrow(x + w / 2, 2.25, x + w / 2, 1.75)
+    box(0, 1.25, right, 0.45, "concatenated features", "#eeeeee")
+    box(right / 2 - 0.9, 0, 1.8, 0.65, "classifier\n(all classes)", "#b6e3b6")
+    arrow(right / 2, 1.2, right / 2, 0.7)
+    if tasks > 1:
+        box(right + 0.3, 0, 1.2, 0.65, "aux head\n|new| + 1", "#f3b6b6")
+        arrow(right + 0.05, 3.0, right + 0.9, 0.7, connectionstyle="angle,angleA=0,angleB=90")
+    ax.set_title(title or f"after task {tasks}: orange trains, grey is frozen", fontsize=10)
+    return ax

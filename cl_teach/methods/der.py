@@ -26,6 +26,8 @@ is the same, and the parameter count then holds what prediction needs).
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -34,7 +36,12 @@ from ..config import RunConfig
 from ..data import ImageData, Task
 from ..memory import ExemplarMemory
 from .base import Method
-from .expandable import ExpandableNet, weight_align
+from .expandable import ExpandableNet, block_change, weight_align
+
+
+def aux_targets(y: torch.Tensor, first_new: int) -> torch.Tensor:
+    """Labels of the auxiliary head: 0 for every old class, 1..|new| for the new ones."""
+    return (y - first_new + 1).clamp_min(0)
 
 
 class DER(Method):
@@ -52,6 +59,7 @@ class DER(Method):
         self.norms_before_align: list[list[float]] = []
         self.gamma: list[float | None] = []
         self.trainable: list[int] = []
+        self.block_change: list[dict[str, float]] = []
 
     # --- the network ----------------------------------------------------------------------
     @staticmethod
@@ -70,6 +78,7 @@ class DER(Method):
     # --- task-level hooks -------------------------------------------------------------------
     def before_task(self, task: Task) -> None:
         super().before_task(task)  # a new backbone, copied from the newest; a wider classifier
+        self.start = copy.deepcopy(self.model.specialized_blocks[-1])
         self.model.requires_grad_(True)
         for module in self.frozen():
             module.requires_grad_(False)
@@ -94,8 +103,9 @@ class DER(Method):
     def loss(self, x: torch.Tensor, y: torch.Tensor, out: dict) -> torch.Tensor:
         loss = F.cross_entropy(out["logits"], y)
         if "aux_logits" in out:  # from the second task on, unless --no-aux
-            y_aux = (y - self.task.classes.start + 1).clamp_min(0)
-            loss = loss + F.cross_entropy(out["aux_logits"], y_aux)
+            loss = loss + F.cross_entropy(
+                out["aux_logits"], aux_targets(y, self.task.classes.start)
+            )
         return loss
 
     def after_task(self, task: Task) -> None:
@@ -105,6 +115,8 @@ class DER(Method):
         self.gamma.append(weight_align(fc, len(task.classes)) if aligned else None)
         self.model.auxiliary_head = None
         self.memory.update(task.train, task.classes, features=self.features)
+        if task.index > 0:  # how far the newest block moved from the copy it started as
+            self.block_change.append(block_change(self.start, self.model.specialized_blocks[-1]))
 
     # --- exemplars and accounting --------------------------------------------------------
     @torch.no_grad()
@@ -127,6 +139,7 @@ class DER(Method):
             "classifier_norms_before_align": self.norms_before_align,
             "weight_align_gamma": self.gamma,
             "trainable_parameters_per_task": self.trainable,
+            "block_change": self.block_change,
             "exemplars": len(self.memory),
             "split": self.model.split,
         }

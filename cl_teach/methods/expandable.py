@@ -18,6 +18,7 @@ task (as PyCIL).
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -35,7 +36,7 @@ def default_split(backbone: Backbone) -> int:
 def split_backbone(backbone: Backbone, split: int | None) -> tuple[nn.Sequential, nn.Sequential]:
     """(generalized, specialized) blocks of ``backbone`` cut after ``split`` blocks
     (``None``: :func:`default_split`). A split that leaves nothing to specialise raises."""
-    names, blocks = backbone.block_names, list(backbone.children())
+    names, blocks = backbone.block_names, list(backbone.named_children())
     split = default_split(backbone) if split is None else split
     last = default_split(backbone)
     if not isinstance(split, int) or not 0 <= split <= last:
@@ -44,7 +45,7 @@ def split_backbone(backbone: Backbone, split: int | None) -> tuple[nn.Sequential
             f"whole number from 0 (share nothing, as DER) to {last} (share all but "
             f"{', '.join(names[last:])}); a larger split leaves no parameters to specialise"
         )
-    return nn.Sequential(*blocks[:split]), nn.Sequential(*blocks[split:])
+    return nn.Sequential(OrderedDict(blocks[:split])), nn.Sequential(OrderedDict(blocks[split:]))
 
 
 class ExpandableNet(nn.Module):
@@ -107,3 +108,16 @@ def weight_align(fc: nn.Linear, n_new: int) -> float:
     gamma = norms[:-n_new].mean() / norms[-n_new:].mean()
     fc.weight[-n_new:] *= gamma
     return float(gamma)
+
+
+@torch.no_grad()
+def block_change(before: nn.Module, after: nn.Module) -> dict[str, float]:
+    """Relative change ||w_after - w_before|| / ||w_before|| of each named block's weights
+    (blocks without parameters left out): how much a block moved while learning a task."""
+    change = {}
+    for (name, b), (_, a) in zip(before.named_children(), after.named_children(), strict=True):
+        w_b = [p.flatten() for p in b.parameters()]
+        if w_b:
+            w_b, w_a = torch.cat(w_b), torch.cat([p.flatten() for p in a.parameters()])
+            change[name] = float((w_a - w_b).norm() / w_b.norm())
+    return change
