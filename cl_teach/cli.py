@@ -1,4 +1,4 @@
-"""The command line: ``python -m cl_teach run|plasticity|download ...``.
+"""The command line: ``python -m cl_teach run|memory|plasticity|download ...``.
 
 The options of ``run`` are the fields of :class:`cl_teach.config.RunConfig`, so every
 setting a notebook widget changes can be given here too.
@@ -70,6 +70,26 @@ def _run(args) -> None:
         )
 
 
+def _memory(args) -> None:
+    from .equal_memory import MemoryConfig, memory_table
+
+    t = memory_table(_config_from(args, MemoryConfig))
+    _emit(t, args.json)
+    if args.json != "-":
+        print(
+            f"{t['backbone']} on {t['dataset']} {t['scenario']} ({t['tasks']} tasks), backbones "
+            f"only as in MEMO; a parameter is 4 bytes, an exemplar {t['image_bytes']} bytes\n"
+            f"  one backbone {t['backbone_parameters']:,} parameters = "
+            f"{t['exemplars_per_model']:,} exemplars\n"
+            f"  split after {t['split']} blocks: generalized {t['generalized_parameters']:,}, "
+            f"specialized {t['specialized_parameters']:,}\n"
+            f"  after the last task: DER {t['der_parameters']:,}, MEMO {t['memo_parameters']:,}"
+            f" parameters\n"
+            f"  at DER's memory with {t['budget']:,} exemplars ({t['der_total_bytes']:,} bytes): "
+            f"MEMO {t['memo_exemplars']:,} exemplars, replay {t['replay_exemplars']:,}"
+        )
+
+
 def _plasticity(args) -> None:
     from .plasticity import PlasticityConfig, last_fifth, run_plasticity
 
@@ -105,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
+
+    from .equal_memory import MemoryConfig
+
+    p = sub.add_parser("memory", help="parameters and exemplars at equal memory (DER, MEMO)")
+    _add_config_options(p, MemoryConfig)
+    p.add_argument("--json", metavar="PATH|-", help="write the table as JSON (- = stdout)")
+    p.set_defaults(func=_memory)
 
     from .plasticity import PlasticityConfig
 

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from . import cache
 from .config import RunConfig
 from .data import Stream, load_dataset
+from .equal_memory import exemplars_at
 from .methods import method_class
 from .metrics import average_incremental_accuracy, backward_transfer, forgetting, per_class_accuracy
 from .models import count_parameters
@@ -63,11 +64,14 @@ class Result:
 
 def run(cfg: RunConfig, *, use_cache: bool = True, progress: bool = True) -> Result:
     """Train ``cfg.method`` through the stream and measure it after every task."""
-    if use_cache and (hit := cache.load("run", cfg.to_dict())) is not None:
+    key = cfg.to_dict()
+    if use_cache and (hit := cache.load("run", key)) is not None:
         result = Result.from_json(hit)
         result.cached = True
         return result
     start = time.perf_counter()
+    if cfg.memory_budget is not None:  # exemplars: what the final model leaves of the bytes
+        cfg = cfg.replace(budget=exemplars_at(cfg))
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
     stream = Stream(load_dataset(cfg.dataset), cfg.scenario, cfg.order_seed, device)
@@ -143,7 +147,7 @@ def run(cfg: RunConfig, *, use_cache: bool = True, progress: bool = True) -> Res
         extras=method.extras(),
     )
     if use_cache:
-        cache.save("run", cfg.to_dict(), result.to_json())
+        cache.save("run", key, result.to_json())
     return result
 
 

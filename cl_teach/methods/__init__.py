@@ -6,6 +6,7 @@ from .der import DER
 from .ewc import EWC
 from .finetune import FineTune
 from .joint import Joint
+from .memo import MEMO
 from .replay import Replay
 
 METHODS: dict[str, type[Method]] = {
@@ -16,6 +17,7 @@ METHODS: dict[str, type[Method]] = {
     "dark_er": DarkER,
     "dark_er_pp": DarkERpp,
     "der": DER,
+    "memo": MEMO,
 }
 
 

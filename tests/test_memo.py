@@ -1,0 +1,122 @@
+"""MEMO and the memory accounting: the invariants of issue 5."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from test_der import drive
+
+from cl_teach.cli import main
+from cl_teach.config import RunConfig
+from cl_teach.equal_memory import MemoryConfig, exemplars_at, final_parameters, memory_table
+from cl_teach.experiment import run
+from cl_teach.methods.expandable import ExpandableNet
+from cl_teach.models import cnn, resnet32
+
+
+def test_memory_command_prints_the_papers_numbers(tmp_path, capsys):
+    path = tmp_path / "memory.json"
+    argv = ["memory", "--backbone", "resnet32", "--dataset", "cifar100", "--scenario", "B0Inc10"]
+    assert main([*argv, "--budget", "2000", "--json", str(path)]) == 0
+    t = json.loads(path.read_text())
+    assert t["backbone_parameters"] == 463_504
+    assert (t["generalized_parameters"], t["specialized_parameters"]) == (112_016, 351_488)
+    assert t["exemplars_per_model"] == 603
+    assert (t["der_parameters"], t["memo_parameters"]) == (4_635_040, 3_626_896)
+    assert t["memo_exemplars"] == 3312
+    assert "603 exemplars" in capsys.readouterr().out  # the summary, without --json -
+    assert main(["memory", "--json", "-"]) == 0  # the defaults are the paper's example
+    assert json.loads(capsys.readouterr().out) == t
+
+
+def test_resnet18_imagenet_split():
+    t = memory_table(MemoryConfig(dataset="imagenet100", backbone="resnet18"))
+    assert t["backbone_parameters"] == 11_176_512
+    assert (t["generalized_parameters"], t["specialized_parameters"]) == (2_782_784, 8_393_728)
+    assert t["exemplars_per_model_exact"] == pytest.approx(297, abs=0.01)
+
+
+def test_run_accounting_counts_the_classifier():
+    cfg = RunConfig(dataset="cifar100", scenario="B0Inc10")
+    assert final_parameters(cfg.replace(method="der")) == 4_635_040 + 640 * 100 + 100
+    assert final_parameters(cfg.replace(method="memo")) == 3_626_896 + 640 * 100 + 100
+    assert final_parameters(cfg.replace(method="replay")) == 463_504 + 64 * 100 + 100
+
+
+def test_split_is_validated(capsys):
+    for bad in (3, 4, -1):  # cnn blocks: stem, stage1, stage2, pool
+        with pytest.raises(ValueError, match="split"):
+            ExpandableNet(cnn((1, 8, 8)), split=bad)
+    with pytest.raises(ValueError, match="nothing|no parameters"):
+        memory_table(MemoryConfig(split=4))  # ResNet-32: only the pooling would be left
+    assert main(["run", "--method", "memo", "--split", "3", "--epochs", "1", "--quiet"]) == 2
+    assert "no parameters to specialise" in capsys.readouterr().err
+    assert len(ExpandableNet(resnet32(), split=None).generalized_blocks) == 3  # after stage 2
+
+
+SMALL = RunConfig(method="memo", epochs=1, budget=40)
+
+
+def state(states: dict, prefix: str) -> dict:
+    return {n: v for n, v in states.items() if n.startswith(prefix)}
+
+
+@pytest.fixture(scope="module")
+def two_tasks():
+    return {base: drive(SMALL.replace(train_base=base), 2)[1] for base in (True, False)}
+
+
+def test_freeze_base_keeps_generalized_blocks_and_train_base_changes_them(two_tasks):
+    for train_base, states in two_tasks.items():
+        before, after = (state(s, "generalized_blocks.") for s in states)
+        assert any("running_var" in n for n in before)
+        same = all(torch.equal(before[n], after[n]) for n in before)
+        assert same is not train_base
+        old_before, old_after = (state(s, "specialized_blocks.0.") for s in states)
+        assert all(torch.equal(old_before[n], old_after[n]) for n in old_before)
+
+
+def test_split_zero_is_der():
+    memo = drive(SMALL.replace(split=0), 2)[1][-1]
+    der = drive(SMALL.replace(method="der"), 2)[1][-1]
+    assert memo.keys() == der.keys()
+    assert all(torch.equal(memo[n], der[n]) for n in memo)
+
+
+def test_memory_budget_sets_the_exemplars():
+    cfg = RunConfig(method="memo", memory_budget=138_120)
+    assert exemplars_at(cfg) == (138_120 - 4 * 26_242) // 64
+    with pytest.raises(ValueError, match="model alone"):
+        exemplars_at(cfg.replace(memory_budget=50_000))
+    with pytest.raises(ValueError, match="not both"):
+        exemplars_at(cfg.replace(budget=10))
+
+
+def test_memo_matches_der_at_equal_memory():
+    """Digits B0Inc2, seed 0: DER with 200 exemplars; MEMO at DER's total memory."""
+    der = run(RunConfig(method="der", budget=200), progress=False)
+    total = sum(der.memory_bytes.values())
+    memo = run(RunConfig(method="memo", memory_budget=total), progress=False)
+    assert memo.num_parameters < der.num_parameters
+    assert memo.budget == exemplars_at(RunConfig(method="memo", memory_budget=total)) > 200
+    assert sum(memo.memory_bytes.values()) <= total
+    assert memo.final_accuracy >= der.final_accuracy - 0.02
+
+
+def test_memo_panel_shows_each_methods_exemplars_and_refuses_too_little_memory():
+    from cl_teach.widgets.memo import memo_panel
+
+    panel = memo_panel(memory_kib=130, epochs=1)
+    panel.controls["split"].value = 0
+    panel.button.click()
+    assert panel.error is None
+    memo, der = panel.result["memo"], panel.result["der"]
+    assert memo.num_parameters_per_task == der.num_parameters_per_task  # split 0 is DER
+    assert memo.budget == der.budget == (130 * 1024 - 4 * 31_330) // 64
+    labels = [t.get_text() for t in panel.figure.axes[3].texts]
+    assert labels == [f"{r.extras['exemplars']} ex." for r in panel.result.values()]
+    panel.controls["memory_kib"].value = 100  # less than DER's model
+    panel.button.click()
+    assert "less than" in panel.error and panel.result["memo"] is memo
