@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -62,6 +63,26 @@ class Result:
         return np.asarray(getattr(self, name), dtype=float)
 
 
+def _one_thread_on_cpu(fn):
+    """Run on one CPU thread: the small networks of the CPU defaults train fastest so (extra
+    threads mostly wait for each other, and on a busy machine slow a run down many times),
+    and the numbers then do not depend on how many cores the machine has."""
+
+    @functools.wraps(fn)
+    def wrapper(cfg: RunConfig, *args, **kwargs):
+        if resolve_device(cfg.device).type != "cpu":
+            return fn(cfg, *args, **kwargs)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(cfg, *args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return wrapper
+
+
+@_one_thread_on_cpu
 def run(cfg: RunConfig, *, use_cache: bool = True, progress: bool = True) -> Result:
     """Train ``cfg.method`` through the stream and measure it after every task."""
     key = cfg.to_dict()
