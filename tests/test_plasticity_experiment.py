@@ -126,3 +126,22 @@ def test_panel_runs_and_plots_what_it_computed():
     panel.controls["tasks"].value = 5
     panel.button.click()
     assert len(panel.result["bp"]["new_task_accuracy"]) == 5
+
+
+def test_head_reset_reinitialises_the_output_layer_and_its_optimizer_state():
+    import torch
+
+    from cl_teach.plasticity.experiment import HeadReset, build_net
+
+    cfg = PlasticityConfig(method="head_reset")
+    learner = HeadReset(cfg, build_net(cfg))
+    x, y = torch.randn(16, 1, 8, 8), torch.randint(0, 10, (16,))
+    torch.nn.functional.cross_entropy(learner.model(x)["logits"], y).backward()
+    learner.optimizer.step()
+    head, body = learner.model.head.weight.detach().clone(), learner.model.backbone.fc1[0].weight
+    body_before = body.detach().clone()
+    learner.start_task(1)
+    assert not torch.equal(learner.model.head.weight, head)
+    assert torch.equal(body, body_before)
+    assert learner.model.head.weight not in learner.optimizer.state
+    assert body in learner.optimizer.state

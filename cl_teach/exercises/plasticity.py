@@ -78,3 +78,89 @@ def check_first_gap(answer, runs: dict) -> bool:
         "runs['retrain']['new_task_accuracy'] task by task (tasks count from 1)."
     )
     return False
+
+
+def _accumulated_replacements(rate: float, units: int, layers: int, steps: int) -> int:
+    """Continual backprop's count with maturity 0: every unit is mature at every step."""
+    total = 0
+    for _ in range(layers):
+        carry = 0.0
+        for _ in range(steps):
+            carry += rate * units
+            total += int(carry)
+            carry -= int(carry)
+    return total
+
+
+def check_replacement_count(answer) -> bool:
+    """Exercise 1 (06): units replaced in 1000 steps, 3 layers x 32 units, rate 3e-3,
+    maturity 0."""
+    if _not_yet(answer):
+        return False
+    truth = _accumulated_replacements(3e-3, 32, 3, 1000)
+    if abs(int(answer) - truth) <= 3:
+        print(
+            f"Correct: 3e-3 x 32 = 0.096 units per layer per step, carried over until a whole "
+            f"unit is due: about 96 per layer, {truth} in all. At the default (maturity 100) "
+            "fewer are eligible, so fewer go."
+        )
+        return True
+    print(
+        f"Not quite ({int(answer)}). Each step a layer earns rate x (mature units) = "
+        "3e-3 x 32 replacements; fractions carry over. Multiply by steps and layers."
+    )
+    return False
+
+
+#: the table of exercise 2 (06): unit -> (raw utility u, age in steps)
+UTILITY_TABLE = {
+    0: (0.030, 900),
+    1: (0.0010, 40),
+    2: (0.020, 150),
+    3: (0.024, 1000),
+    4: (0.050, 300),
+    5: (0.0005, 99),
+}
+
+
+def check_next_unit(answer, eta: float = 0.99, maturity: int = 100) -> bool:
+    """Exercise 2 (06): which unit of ``UTILITY_TABLE`` is replaced next?"""
+    if _not_yet(answer):
+        return False
+    corrected = {
+        unit: u / (1 - eta**age) for unit, (u, age) in UTILITY_TABLE.items() if age > maturity
+    }
+    truth = min(corrected, key=corrected.get)
+    if int(answer) == truth:
+        print(
+            f"Correct: unit {truth}. Units 1 and 5 have the smallest raw utility but are not "
+            f"mature yet (age <= {maturity}): immune. Among the mature ones the bias correction "
+            "u / (1 - eta^age) raises young unit 2 (age 150) to "
+            f"{corrected[2]:.4f}, above unit 3's {corrected[3]:.4f}."
+        )
+        return True
+    hints = {
+        1: "unit 1 is only 40 steps old",
+        5: "unit 5 is 99 steps old: not mature",
+        2: "correct the utility for age: u / (1 - 0.99^age)",
+    }
+    print(f"Not quite (unit {int(answer)}): {hints.get(int(answer), 'compare the corrected u')}.")
+    return False
+
+
+def check_zero_outgoing(answer) -> bool:
+    """Exercise 3 (06): why are a new unit's outgoing weights set to zero?"""
+    if _not_yet(answer):
+        return False
+    if str(answer).strip().lower() == "b":
+        print(
+            "Correct: with zero outgoing weights the new unit adds nothing to the output, so "
+            "what the network has learnt is not disturbed; its input weights are fresh, so it "
+            "gets gradient and can grow into a useful feature."
+        )
+        return True
+    print(
+        "Not quite. Think about what the output is right after the replacement, and which "
+        "weights get gradient at the next step (the outgoing ones do: dL/dw_out = h * delta)."
+    )
+    return False

@@ -10,14 +10,18 @@ weights). After each optimizer step, each layer accumulates ``replacement_rate``
 number of mature units, those older than ``maturity`` steps); whenever the accumulated
 count reaches a whole unit, that many mature units with the lowest bias-corrected
 utility u / (1 - eta^age) are replaced: fresh input weights from the layer's initial
-distribution, zero bias, zero outgoing weights (so the network's function is unchanged),
-age 0, the following BatchNorm channel reset, and the optimizer state (momentum, Adam
-moments) of all these weights zeroed.
+distribution, zero bias, zero outgoing weights, age 0, the following BatchNorm channel
+reset, and the optimizer state (momentum, Adam moments) of all these weights zeroed.
+The zero outgoing weights mean a new unit adds nothing to the output, so replacing units
+that were silent (the lowest utility: dormant units) leaves the network's function
+unchanged; a unit that still contributed takes its contribution with it.
 
 Differences from the reference code: the utility sums |w_out| (the code takes the mean,
 a constant factor per layer that does not change which units go); replacement runs after
 the optimizer step rather than inside a backward hook; the optimizer state of replaced
-weights is reset.
+weights is reset; no mean activation of a removed unit is folded into the next layer's bias
+(the reference code's attempt adds zero). Fresh weights use PyTorch's default
+initialisation, which is how the package's MLP and CNN are initialised.
 """
 
 from __future__ import annotations
@@ -92,15 +96,18 @@ class ContinualBackprop(Backprop):
             w_out = layer.out.weight.abs().transpose(0, 1).reshape(mean_h.numel(), -1).sum(1)
             self.utility[k].mul_(self.eta).add_(mean_h * w_out, alpha=1 - self.eta)
             self.age[k] += 1
-            mature = torch.nonzero(self.age[k] > self.maturity).flatten()
-            self.to_replace[k] += self.rate * mature.numel()
+            self.to_replace[k] += self.rate * int((self.age[k] > self.maturity).sum())
             n = int(self.to_replace[k])
-            self.replaced_last[k] = mature[:0]
-            if n == 0:
-                continue
-            self.to_replace[k] -= n
-            lowest = torch.topk(-self.bias_corrected_utility(k)[mature], n).indices
-            self.replace(k, mature[lowest])
+            self.replaced_last[k] = self.age[k][:0]
+            if n > 0:
+                self.to_replace[k] -= n
+                self.replace(k, self.lowest_utility(k, n))
+
+    def lowest_utility(self, k: int, n: int) -> torch.Tensor:
+        """The ``n`` mature units of layer ``k`` with the lowest bias-corrected utility:
+        the next to be replaced."""
+        mature = torch.nonzero(self.age[k] > self.maturity).flatten()
+        return mature[torch.topk(-self.bias_corrected_utility(k)[mature], n).indices]
 
     @torch.no_grad()
     def replace(self, k: int, units: torch.Tensor) -> None:

@@ -28,6 +28,7 @@ from torch import nn
 
 from .. import cache
 from ..data import ImageData, Stream, load_dataset
+from ..experiment import _one_thread_on_cpu
 from ..models import make_backbone
 from ..train import Learner, fit, resolve_device
 from .diagnostics import diagnose
@@ -268,26 +269,43 @@ def accuracy(model: PlasticityNet, data: ImageData, batch: int = 1024) -> float:
     return correct / len(data)
 
 
-def run_plasticity(cfg: PlasticityConfig, *, use_cache: bool = True, progress=None) -> dict:
+def learn_task(learner: Backprop, task: PlasticityTask, index: int, generator, augment=False):
+    """Task ``index`` for a learner: its task-boundary hook, the learning rate (and its
+    schedule) restarted, then the shared loop :func:`cl_teach.train.fit`."""
+    cfg = learner.cfg
+    learner.start_task(index)
+    learner.model.classes = task.classes
+    for group in learner.optimizer.param_groups:
+        group["lr"] = cfg.lr
+    scheduler = None
+    if cfg.milestones:
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(
+            learner.optimizer, list(cfg.milestones), cfg.lr_decay
+        )
+    fit(
+        learner,
+        task.train,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        generator=generator,
+        scheduler=scheduler,
+        augment=augment,
+    )
+
+
+@_one_thread_on_cpu
+def run_plasticity(cfg: PlasticityConfig, *, use_cache: bool = True) -> dict:
     """Train ``cfg.method`` through the task sequence; after each task, its test accuracy
-    and the diagnostics on a probe batch of its training data. ``progress(t, T)`` is
-    called after each task if given."""
+    and the diagnostics on a probe batch of its training data."""
     if use_cache and (hit := cache.load("plasticity", cfg.to_dict())) is not None:
         return {**hit, "cached": True}
-    device = resolve_device(cfg.device)
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)  # these small networks run fastest on one thread
-    try:
-        payload = _train(cfg, device, progress)
-    finally:
-        torch.set_num_threads(threads)
+    payload = _train(cfg, resolve_device(cfg.device))
     if use_cache:
         cache.save("plasticity", cfg.to_dict(), payload)
     return {**payload, "cached": False}
 
 
-def _train(cfg: PlasticityConfig, device: torch.device, progress) -> dict:
+def _train(cfg: PlasticityConfig, device: torch.device) -> dict:
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     tasks = task_sequence(cfg, device)
@@ -306,35 +324,14 @@ def _train(cfg: PlasticityConfig, device: torch.device, progress) -> dict:
     for t, task in enumerate(tasks):
         if cfg.method == "retrain" and t > 0:
             learner = make_learner(cfg, build_net(cfg).to(device))
-        learner.start_task(t)
-        learner.model.classes = task.classes
-        for group in learner.optimizer.param_groups:
-            group["lr"] = cfg.lr
-        scheduler = (
-            torch.optim.lr_scheduler.MultiStepLR(
-                learner.optimizer, list(cfg.milestones), cfg.lr_decay
-            )
-            if cfg.milestones
-            else None
-        )
         replaced_before = learner.units_replaced
-        fit(
-            learner,
-            task.train,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            generator=generator,
-            scheduler=scheduler,
-            augment=augment,
-        )
+        learn_task(learner, task, t, generator, augment)
         out["new_task_accuracy"].append(accuracy(learner.model, task.test))
         out["units_replaced_per_task"].append(learner.units_replaced - replaced_before)
         probe = task.train.x[: cfg.probe_size]
         diag = diagnose(learner.model, task.train.to_float(probe), cfg.threshold)
         for k in keys:
             out[k].append(diag[k])
-        if progress is not None:
-            progress(t + 1, len(tasks))
     return {
         "method": cfg.method,
         "tasks": len(tasks),

@@ -121,3 +121,51 @@ def representation(runs: dict[str, dict], axes, title: str | None = None):
     axes[0].set_ylim(bottom=0)
     axes[1].legend(fontsize=9)
     return axes
+
+
+def utility_bars(learner, k: int, ax=None, next_n: int = 3, title: str | None = None):
+    """Continual backprop's bias-corrected utility of each unit of layer ``k``: grey =
+    immature (immune), red = the ``next_n`` mature units with the lowest utility, the next
+    to be replaced."""
+    utility = learner.bias_corrected_utility(k).cpu().numpy()
+    mature = (learner.age[k] > learner.maturity).cpu().numpy()
+    going = set(learner.lowest_utility(k, min(next_n, int(mature.sum()))).tolist())
+    colors = [
+        "tab:red" if i in going else ("tab:blue" if mature[i] else "lightgray")
+        for i in range(len(utility))
+    ]
+    ax = _axes(ax, (10, 3.5))
+    ax.bar(range(len(utility)), utility, color=colors)
+    young = np.flatnonzero(~mature)
+    ax.plot(young, np.zeros(len(young)), "^", color="gray", ms=6, clip_on=False)
+    for i in going:
+        ax.plot(i, 0, "v", color="tab:red", ms=7, clip_on=False)
+    ax.set(
+        xlabel="unit (red: next to be replaced; grey triangle: immature, immune)",
+        ylabel="utility (bias-corrected)",
+        title=title or f"contribution utility of hidden layer {k + 1}",
+    )
+    return ax
+
+
+def rate_cost(sweep: dict[float, dict], ax=None, title: str | None = None):
+    """Mean new-task accuracy over the first and the last fifth of the tasks, per
+    replacement rate: too high a rate costs accuracy even before plasticity is lost."""
+    ax = _axes(ax)
+    rates = list(sweep)
+    x = np.arange(len(rates))
+    for offset, part, color in ((-0.2, "first", "tab:blue"), (0.2, "last", "tab:green")):
+        values = []
+        for run in sweep.values():
+            acc, k = run["new_task_accuracy"], max(1, run["tasks"] // 5)
+            values.append(np.mean(acc[:k] if part == "first" else acc[-k:]))
+        ax.bar(x + offset, values, 0.4, color=color, label=f"{part} fifth of the tasks")
+    ax.set_xticks(x, ["0 (bp)" if r == 0 else f"{r:.0e}" for r in rates])
+    ax.set(
+        xlabel="replacement rate",
+        ylabel="mean new-task accuracy",
+        ylim=(0, 1.15),
+        title=title or "continual backprop: what the reset rate costs",
+    )
+    ax.legend(fontsize=9, loc="upper center", ncol=2)
+    return ax

@@ -44,6 +44,16 @@ def problem_panel(optimizer="sgd", lr=0.03, width=32, tasks=30, **settings) -> R
     )
 
 
+def rate_sweep(rates, **settings) -> dict[float, dict]:
+    """Continual backprop at each replacement rate (rate 0 is plain backprop: the same
+    numbers, so the cached ``bp`` run stands in for it)."""
+    cfg = PlasticityConfig(**settings)
+    return {
+        r: run_plasticity(cfg.replace(method="cbp", replacement_rate=r) if r else cfg)
+        for r in rates
+    }
+
+
 def draw_remedies(runs: dict[str, dict]):
     fig, axes = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained")
     pplots.new_task_accuracy(runs, axes[0])
