@@ -63,6 +63,8 @@ def unit_layers(model: PlasticityNet) -> list[UnitLayer]:
 
 
 class ContinualBackprop(Backprop):
+    """Backprop whose ``after_step`` replaces low-utility units (see the module docstring)."""
+
     def __init__(self, cfg: PlasticityConfig, model: PlasticityNet):
         super().__init__(cfg, model)
         self.rate, self.maturity, self.eta = cfg.replacement_rate, cfg.maturity, cfg.decay

@@ -225,7 +225,7 @@ class Backprop(Learner):
         self.units_replaced = 0
 
     def start_task(self, index: int) -> None:
-        """Called before each task (after the first one too); nothing for plain backprop."""
+        """Before task ``index`` (0 = the first); plain backprop does nothing here."""
 
 
 class HeadReset(Backprop):
