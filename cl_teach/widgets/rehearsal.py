@@ -63,20 +63,13 @@ def accuracy_vs_budget(grid: dict, chosen: Result | None = None, ax=None):
     for m, runs in grid.items():
         budgets = sorted(runs)
         acc = [runs[b].final_accuracy for b in budgets]
-        if m in NO_MEMORY:
-            ax.axhline(acc[0], ls="--", lw=1.5, color="gray" if m == "finetune" else "tab:red")
-            ax.annotate(
-                LABELS[m],
-                (1.0, acc[0]),
-                xycoords=("axes fraction", "data"),
-                ha="right",
-                va="bottom",
-                fontsize=9,
-            )
+        if m in NO_MEMORY:  # a horizontal line: no exemplars
+            style = {"finetune": ("--", "gray"), "ewc": (":", "tab:red")}[m]
+            ax.axhline(acc[0], ls=style[0], color=style[1], lw=2, label=f"{LABELS[m]} (no memory)")
         else:
             ax.plot(budgets, acc, marker="o", label=LABELS[m])
-    if chosen is not None:
-        ax.plot([max(chosen.budget, 1)], [chosen.final_accuracy], "k*", ms=14, label="your run")
+    if chosen is not None and chosen.method in REHEARSAL and chosen.budget > 0:
+        ax.plot([chosen.budget], [chosen.final_accuracy], "k*", ms=14, label="your run")
     ax.set_xscale("log")
     ax.set(
         xlabel="exemplar budget (images kept, total)",
@@ -84,7 +77,7 @@ def accuracy_vs_budget(grid: dict, chosen: Result | None = None, ax=None):
         ylim=(0, 1.02),
         title="accuracy vs memory budget",
     )
-    ax.legend(loc="lower right")
+    ax.legend(loc="center right", fontsize=9)
     return ax
 
 
