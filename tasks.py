@@ -8,6 +8,7 @@ python3 tasks.py bench   # the timing figures of benchmarks/
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -57,6 +58,8 @@ def test() -> None:
 
 def browser() -> None:
     ensure_env()
+    if not (os.environ.get("CL_TEACH_CHROMIUM") or shutil.which("chromium")):
+        sh("bash", "scripts/install_browser.sh")  # Debian's chromium, through apt-get
     sh(PYTHON, "-m", "pytest", "-m", "browser", "tests", *sys.argv[2:])
 
 
