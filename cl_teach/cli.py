@@ -27,6 +27,11 @@ def _add_config_options(parser: argparse.ArgumentParser, config_cls) -> None:
         if kind is bool:
             action = "store_false" if f.default else "store_true"
             parser.add_argument(flag, dest=f.name, action=action, help=meta["help"])
+            if "on_flag" in meta:  # the explicit default, e.g. --train-base
+                parser.add_argument(
+                    meta["on_flag"], dest=f.name, action="store_true", help="the default"
+                )
+            parser.set_defaults(**{f.name: f.default})
             continue
         args = typing.get_args(kind)
         if typing.get_origin(kind) is tuple:

@@ -72,15 +72,25 @@ class RunConfig:
     beta: float = field(default=0.5, metadata=_opt("DER++: weight of the buffer CE"))
     # DER (Dynamically Expandable Representation) and MEMO
     freeze_old: bool = field(
-        default=True, metadata=_opt("freeze old backbones", flag="--no-freeze")
+        default=True,
+        metadata=_opt(
+            "DER/MEMO: let the old backbones train (default: frozen)", flag="--no-freeze"
+        ),
     )
-    aux_loss: bool = field(default=True, metadata=_opt("auxiliary |new|+1 head", flag="--no-aux"))
+    aux_loss: bool = field(
+        default=True, metadata=_opt("DER/MEMO: no auxiliary |new|+1 head", flag="--no-aux")
+    )
     weight_align: bool = field(
-        default=True, metadata=_opt("weight aligning", flag="--no-weight-align")
+        default=True, metadata=_opt("DER/MEMO: no weight aligning", flag="--no-weight-align")
     )
     train_base: bool = field(
         default=True,
-        metadata=_opt("MEMO: train the generalized blocks in every task", flag="--freeze-base"),
+        metadata=_opt(
+            "MEMO: freeze the generalized blocks after the first task (default: train them "
+            "in every task, --train-base)",
+            flag="--freeze-base",
+            on_flag="--train-base",
+        ),
     )
     split: int | None = field(
         default=None, metadata=_opt("MEMO: number of leading blocks shared (generalized)")

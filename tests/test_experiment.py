@@ -127,3 +127,14 @@ def test_module_entry_point_prints_a_summary():
     ).stdout
     assert "finetune on digits B0Inc2" in out and "final" in out
     assert not math.isnan(float(out.split("final ")[1].split()[0]))
+
+
+def test_switches_parse_to_the_config_fields():
+    from cl_teach.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["run"]).train_base is True and parse(["run", "--train-base"]).train_base is True
+    assert parse(["run", "--freeze-base"]).train_base is False
+    off = parse(["run", "--no-freeze", "--no-aux", "--no-weight-align"])
+    assert (off.freeze_old, off.aux_loss, off.weight_align) == (False, False, False)
+    assert parse(["run", "--milestones", "60", "120"]).milestones == [60, 120]
