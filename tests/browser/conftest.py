@@ -90,7 +90,7 @@ def find_chromium() -> str:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
-    """A running JupyterLab; stopped (its whole process group) at the end of the session."""
+    """A running JupyterLab; stopped, with its kernels, at the end of the session."""
     work = tmp_path_factory.mktemp("lab")
     root = work / "notebooks"
     root.mkdir()
@@ -111,10 +111,9 @@ def lab(tmp_path_factory):
         JUPYTER_RUNTIME_DIR=str(work / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
-        PYTHONPATH=str(ROOT),
     )
     port, token = free_port(), secrets.token_hex(24)
-    log = open(work / "jupyter-lab.log", "w")  # noqa: SIM115 (closed in finally)
+    log = open(work / "jupyter-lab.log", "w")  # closed in the finally below
     server = subprocess.Popen(
         [
             sys.executable,
@@ -128,13 +127,14 @@ def lab(tmp_path_factory):
             f"--ServerApp.root_dir={root}",
             "--LabApp.extension_manager=readonly",  # no package index look-ups
             *(["--allow-root"] if os.geteuid() == 0 else []),
-            *os.environ.get("CL_TEACH_LAB_ARGS", "").split(),
         ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so kernels stop with it
+        start_new_session=True,  # its own process group, stopped as one
     )
+    # A CI job's timeout sends SIGTERM: unwind like Ctrl+C, so the finally below runs.
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         handle = Lab(f"http://127.0.0.1:{port}", token, root)
         wait_until_answers(handle, server, work / "jupyter-lab.log")
@@ -142,6 +142,11 @@ def lab(tmp_path_factory):
     finally:
         stop(server)
         log.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def wait_until_answers(lab: Lab, server: subprocess.Popen, log: Path, timeout=120) -> None:
@@ -163,7 +168,7 @@ def stop(server: subprocess.Popen) -> None:
     Kernels run in sessions of their own, so they are found through /proc, not through
     the server's process group.
     """
-    leftovers = descendants(server.pid)
+    leftovers = {pid: command_line(pid) for pid in descendants(server.pid)}
     with contextlib.suppress(ProcessLookupError):
         os.killpg(server.pid, signal.SIGTERM)
     try:
@@ -173,9 +178,17 @@ def stop(server: subprocess.Popen) -> None:
             os.killpg(server.pid, signal.SIGKILL)
         server.wait()
     time.sleep(1)  # let the kernels finish their own shutdown
-    for pid in leftovers:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    for pid, command in leftovers.items():
+        if command and command_line(pid) == command:  # still the same process
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def descendants(pid: int) -> list[int]:

@@ -12,6 +12,7 @@ Run with:  python3 tasks.py browser   (or: .venv/bin/python -m pytest -m browser
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -131,7 +132,9 @@ def rendered_widget_views(page) -> int:
 
 def screenshot_whole_notebook(page, path: Path) -> None:
     """Make the window as tall as the notebook, so one picture shows every cell."""
-    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()  # fold
+    open_sidebar_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+    if open_sidebar_tab.count():
+        open_sidebar_tab.click()  # fold the file browser away
     scroller = page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer")
     height = scroller.evaluate("s => s.scrollHeight")
     size = page.viewport_size
@@ -194,13 +197,15 @@ def shut_down_kernels(lab) -> None:
 def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
     name = path.name
     panel_index = main_panel_index(path)
+    failed_screenshot = SCREENSHOTS / f"{path.stem}-FAILED.png"
+    failed_screenshot.unlink(missing_ok=True)
     page = browser_context.new_page()
     try:
         # 1. Run All, as a student does, and look at what the notebook shows.
         started = time.monotonic()
         open_notebook(page, lab, name)
         assert run_all_cells(page) != "dead", f"{name}: the kernel died during Run All"
-        print(f"{name}: Run All {time.monotonic() - started:.0f} s")
+        print(f"{name}: open + Run All {time.monotonic() - started:.0f} s")
         assert not tracebacks_on_screen(page), f"{name} shows errors: {tracebacks_on_screen(page)}"
         saved = save(page, lab, name)
         assert not error_outputs(saved), f"{name}: cells raised: {error_outputs(saved)}"
@@ -213,8 +218,8 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
         expected, rendered = widget_views(saved), rendered_widget_views(page)
         assert expected >= 1, f"{name}: no cell displayed a widget"
         assert rendered == expected, (
-            f"{name}: {expected} widget outputs but {rendered} rendered as widgets "
-            "(the others show as plain text: is the ipywidgets extension enabled?)"
+            f"{name}: {expected} widget outputs but {rendered} rendered as widgets: is the "
+            "ipywidgets extension (@jupyter-widgets/jupyterlab-manager) installed and enabled?"
         )
         screenshot_whole_notebook(page, SCREENSHOTS / f"{path.stem}.png")
 
@@ -233,6 +238,7 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
         controls = cell.locator(".widget-hbox").first.locator(
             ".widget-slider, .widget-dropdown, .widget-toggle-button, .widget-checkbox"
         )
+        assert controls.count(), f"{name}: the panel has no slider, dropdown or toggle"
         change = change_control(controls.first)
 
         started = time.monotonic()
@@ -256,8 +262,8 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
         state = wait_for_kernel(lab, name, timeout=60)
         assert state == "idle", f"{name}: the kernel is {state!r} after the panel ran"
     except BaseException:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"{path.stem}-FAILED.png")
+        with contextlib.suppress(Exception):  # a picture of the failure, if the page allows
+            screenshot_whole_notebook(page, failed_screenshot)
         raise
     finally:
         page.close()
