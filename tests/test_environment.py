@@ -21,7 +21,8 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     pip = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "conda-forge" in env["channels"]
-    conda = {CONDA_TO_PIP.get(_name(d), _name(d)) for d in env["dependencies"] if isinstance(d, str)}
+    names = [_name(d) for d in env["dependencies"] if isinstance(d, str)]
+    conda = {CONDA_TO_PIP.get(n, n) for n in names}
     conda.discard("python")
     assert conda == pip, f"only in environment.yml: {conda - pip}; only in pyproject: {pip - conda}"
 
