@@ -8,18 +8,12 @@ from torch import nn
 from ..methods.der import aux_targets
 from ..methods.expandable import weight_align
 from ..models import count_parameters, resnet32
-
-
-def _not_yet(answer) -> bool:
-    if answer is None:
-        print("Not answered yet: replace None with your answer and run the cell again.")
-        return True
-    return False
+from . import not_answered
 
 
 def check_der_parameters(answer) -> bool:
     """Exercise 1: parameters of DER's backbones after CIFAR-100 B0Inc10 with ResNet-32."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     one = count_parameters(resnet32())
     truth = 10 * one
@@ -36,7 +30,7 @@ def check_der_parameters(answer) -> bool:
 
 def check_aux_targets(my_aux_targets) -> bool:
     """Exercise 2: ``my_aux_targets(y, first_new)`` -> labels of the |new|+1 auxiliary head."""
-    if _not_yet(my_aux_targets):
+    if not_answered(my_aux_targets):
         return False
     g = torch.Generator().manual_seed(0)
     for first_new, seen in ((2, 4), (4, 6), (50, 60)):
@@ -61,7 +55,7 @@ def check_aux_targets(my_aux_targets) -> bool:
 def check_weight_align(my_weight_align) -> bool:
     """Exercise 3: ``my_weight_align(W, n_new)`` -> W with the last ``n_new`` rows scaled by
     gamma = mean old row norm / mean new row norm."""
-    if _not_yet(my_weight_align):
+    if not_answered(my_weight_align):
         return False
     g = torch.Generator().manual_seed(1)
     for n_old, n_new in ((4, 2), (50, 10)):

@@ -5,19 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import forgetting
-
-
-def _not_yet(answer) -> bool:
-    if answer is None:
-        print("Not answered yet: replace None with your answer and run the cell again.")
-        return True
-    return False
+from . import not_answered
 
 
 def check_forgetting_function(my_forgetting) -> bool:
     """Exercise 1: your ``my_forgetting(R)`` against Chaudhry et al.'s definition on random
     accuracy matrices."""
-    if _not_yet(my_forgetting):
+    if not_answered(my_forgetting):
         return False
     rng = np.random.default_rng(0)
     for T in (2, 3, 5):
@@ -38,7 +32,7 @@ def check_forgetting_function(my_forgetting) -> bool:
 def check_survivors(answer, result) -> bool:
     """Exercise 2: which original class labels does fine-tuning still recognise (accuracy
     above 0.5) after the last task?"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     last = np.asarray(result.per_class_accuracy[-1], dtype=float)
     truth = sorted(result.class_order[c] for c in np.flatnonzero(last > 0.5))
@@ -57,7 +51,7 @@ def check_survivors(answer, result) -> bool:
 
 def check_scenario_tasks(answer) -> bool:
     """Notebook 00: how many tasks does CIFAR-100 B50Inc10 have?"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     if answer == 6:
         print("Correct: one task of 50 classes, then 5 tasks of 10.")

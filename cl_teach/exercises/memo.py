@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ..equal_memory import MemoryConfig, memory_table
-from .der import _not_yet
+from . import not_answered
 
 TIE = 0.01  # final accuracies closer than this are a tie (about 4 digits test images)
 
 
 def check_exemplars_per_model(answer) -> bool:
     """Exercise 1: how many CIFAR exemplars cost as much memory as one ResNet-32?"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     t = memory_table(MemoryConfig())
     if int(answer) == t["exemplars_per_model"]:
@@ -30,7 +30,7 @@ def check_exemplars_per_model(answer) -> bool:
 def check_memo_exemplars(answer) -> bool:
     """Exercise 2: MEMO's exemplars at DER's total memory for CIFAR-100 B0Inc20, ResNet-32,
     DER budget 2000."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     t = memory_table(MemoryConfig(scenario="B0Inc20"))
     if int(answer) == t["memo_exemplars"]:
@@ -51,7 +51,7 @@ def check_memo_exemplars(answer) -> bool:
 def check_rule(answer, table: dict) -> bool:
     """Exercise 3: with a pretrained base, was it better on these runs to 'freeze' the
     generalized blocks, to 'train' them, or was it a 'tie'?"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     delta = table[(True, True)].final_accuracy - table[(True, False)].final_accuracy
     truth = "tie" if abs(delta) < TIE else "freeze" if delta > 0 else "train"

@@ -7,7 +7,7 @@ import math
 import torch
 
 from ..plasticity.diagnostics import dormant_units, effective_rank
-from .forgetting import _not_yet
+from . import not_answered
 
 
 def exercise_activations() -> torch.Tensor:
@@ -23,7 +23,7 @@ def exercise_activations() -> torch.Tensor:
 
 def check_dormant_units(answer) -> bool:
     """Exercise 1 (05): the indices of the dormant units of ``exercise_activations()``."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     truth = sorted(torch.nonzero(dormant_units(exercise_activations())).flatten().tolist())
     mine = sorted(int(a) for a in answer)
@@ -42,7 +42,7 @@ def check_dormant_units(answer) -> bool:
 
 def check_effective_rank(answer) -> bool:
     """Exercise 2 (05): effective rank of a representation with singular values 4, 2, 2, 0."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     truth = effective_rank(torch.diag(torch.tensor([4.0, 2.0, 2.0, 0.0])))
     if math.isclose(float(answer), truth, abs_tol=0.01):
@@ -60,7 +60,7 @@ def check_effective_rank(answer) -> bool:
 
 def check_first_gap(answer, runs: dict) -> bool:
     """Exercise 3 (05): the first task at which bp is at least 0.10 below retrain."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     bp, fresh = runs["bp"]["new_task_accuracy"], runs["retrain"]["new_task_accuracy"]
     gaps = [t + 1 for t, (a, b) in enumerate(zip(bp, fresh, strict=True)) if a <= b - 0.10]
@@ -95,7 +95,7 @@ def _accumulated_replacements(rate: float, units: int, layers: int, steps: int) 
 def check_replacement_count(answer) -> bool:
     """Exercise 1 (06): units replaced in 1000 steps, 3 layers x 32 units, rate 3e-3,
     maturity 0."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     truth = _accumulated_replacements(3e-3, 32, 3, 1000)
     if abs(int(answer) - truth) <= 3:
@@ -125,7 +125,7 @@ UTILITY_TABLE = {
 
 def check_next_unit(answer, eta: float = 0.99, maturity: int = 100) -> bool:
     """Exercise 2 (06): which unit of ``UTILITY_TABLE`` is replaced next?"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     corrected = {
         unit: u / (1 - eta**age) for unit, (u, age) in UTILITY_TABLE.items() if age > maturity
@@ -150,7 +150,7 @@ def check_next_unit(answer, eta: float = 0.99, maturity: int = 100) -> bool:
 
 def check_zero_outgoing(answer) -> bool:
     """Exercise 3 (06): why are a new unit's outgoing weights set to zero?"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     if str(answer).strip().lower() == "b":
         print(

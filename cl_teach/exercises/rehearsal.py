@@ -7,19 +7,13 @@ import torch
 from ..data import dataset_info
 from ..memory import ExemplarMemory, herding, model_bytes
 from ..models import count_parameters, resnet32
-
-
-def _not_yet(answer) -> bool:
-    if answer is None:
-        print("Not answered yet: replace None with your answer and run the cell again.")
-        return True
-    return False
+from . import not_answered
 
 
 def check_exemplars_per_class(answer) -> bool:
     """Exercise 1: total budget 200, stream B0Inc2 on digits; exemplars per class after
     the third task."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     truth = ExemplarMemory(200, image_bytes=64).quota(6)
     if int(answer) == truth:
@@ -40,7 +34,7 @@ def check_exemplars_per_class(answer) -> bool:
 def check_exemplars_per_model(answer) -> bool:
     """Exercise 2: how many CIFAR images (uint8, 3x32x32) take the memory of one ResNet-32
     stored as float32? (whole images, rounded down)"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     params = count_parameters(resnet32())
     truth = model_bytes(params) // dataset_info("cifar100").image_bytes
@@ -60,7 +54,7 @@ def check_exemplars_per_model(answer) -> bool:
 def check_reservoir_probability(answer) -> bool:
     """Exercise 3: a reservoir of 500 slots after 10,000 samples have passed; the chance
     that the very first sample is still in it."""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     truth = 500 / 10_000
     if abs(float(answer) - truth) < 1e-3:
@@ -78,14 +72,14 @@ def check_reservoir_probability(answer) -> bool:
 
 def check_first_herding_pick(my_first_pick) -> bool:
     """Exercise 4: ``my_first_pick(features) -> index`` of the sample herding picks first."""
-    if _not_yet(my_first_pick):
+    if not_answered(my_first_pick):
         return False
     g = torch.Generator().manual_seed(0)
     for trial in range(5):
         features = torch.randn(40, 6, generator=g).exp()
         truth = int(herding(features, 1)[0])
         mine = my_first_pick(features.clone())
-        if _not_yet(mine):
+        if not_answered(mine):
             return False
         mine = int(mine)
         if mine != truth:
@@ -112,7 +106,7 @@ EWC_CHOICES = {
 
 def check_ewc_failure(answer) -> bool:
     """Exercise 5: why does EWC help task-incremental but not class-incremental learning?"""
-    if _not_yet(answer):
+    if not_answered(answer):
         return False
     if str(answer).strip().lower() == "b":
         print(

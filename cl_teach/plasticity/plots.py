@@ -141,7 +141,7 @@ def utility_bars(learner, k: int, ax=None, next_n: int = 3, title: str | None = 
     for i in going:
         ax.plot(i, 0, "v", color="tab:red", ms=7, clip_on=False)
     ax.set(
-        xlabel="unit (red: next to be replaced; grey triangle: immature, immune)",
+        xlabel="unit (red: next to go; grey \u25b2: immune)",
         ylabel="utility (bias-corrected)",
         title=title or f"contribution utility of hidden layer {k + 1}",
     )
