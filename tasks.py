@@ -20,9 +20,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def sh(*cmd, **kw) -> None:
+def sh(*cmd, cwd=ROOT, **kw) -> None:
     print("+", " ".join(str(c) for c in cmd), flush=True)
-    code = subprocess.call([str(c) for c in cmd], cwd=ROOT, **kw)
+    code = subprocess.call([str(c) for c in cmd], cwd=cwd, **kw)
     if code:
         sys.exit(code)
 
@@ -46,7 +46,15 @@ def ensure_env() -> None:
 
 def lab() -> None:
     ensure_env()
-    sh(BIN / "jupyter", "lab", "notebooks/00_start_here.ipynb", *sys.argv[2:])
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    sh(
+        BIN / "jupyter",
+        "lab",
+        "00_start_here.ipynb",
+        *as_root,
+        *sys.argv[2:],
+        cwd=ROOT / "notebooks",
+    )
 
 
 def test() -> None:

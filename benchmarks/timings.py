@@ -60,7 +60,7 @@ def widget_times() -> None:
     print(f"widget: cached answer {cached:35.2f} s  (target <= 0.5 s)")
 
 
-def loop_overhead(repeats: int = 3) -> None:
+def loop_overhead(repeats: int = 5) -> None:
     """The shared loop (hooks, uint8->float per batch) vs a bare loop on pre-made floats."""
     from cl_teach.config import RunConfig
     from cl_teach.data import Stream, load_dataset
