@@ -82,11 +82,19 @@ class ImageData:
     def subset(self, mask: torch.Tensor) -> ImageData:
         return ImageData(self.x[mask], self.y[mask], self.mean, self.std)
 
+    def _mean_std(self, device) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = torch.tensor(self.mean, device=device).view(1, -1, 1, 1)
+        return mean, torch.tensor(self.std, device=device).view(1, -1, 1, 1)
+
     def to_float(self, x: torch.Tensor) -> torch.Tensor:
         """uint8 images -> normalised float32, on ``x``'s device."""
-        mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
+        mean, std = self._mean_std(x.device)
         return (x.float() / 255.0 - mean) / std
+
+    def to_uint8(self, x: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`to_float`: normalised float images back to raw uint8."""
+        mean, std = self._mean_std(x.device)
+        return ((x * std + mean) * 255.0).round().clamp(0, 255).to(torch.uint8)
 
 
 @dataclass(frozen=True)

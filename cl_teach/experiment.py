@@ -15,6 +15,7 @@ from . import cache
 from .config import RunConfig
 from .data import Stream, load_dataset
 from .equal_memory import exemplars_at
+from .memory import model_bytes
 from .methods import method_class
 from .metrics import average_incremental_accuracy, backward_transfer, forgetting, per_class_accuracy
 from .models import count_parameters
@@ -159,7 +160,7 @@ def run(cfg: RunConfig, *, use_cache: bool = True, progress: bool = True) -> Res
         backward_transfer=backward_transfer(R),
         num_parameters=n_params[-1],
         num_parameters_per_task=n_params,
-        memory_bytes={"model": 4 * n_params[-1], "exemplars": method.exemplar_bytes()},
+        memory_bytes={"model": model_bytes(n_params[-1]), "exemplars": method.exemplar_bytes()},
         budget=cfg.budget,
         selection=getattr(method, "selection", cfg.selection),  # Dark ER: always reservoir
         classifier_norms=norms.tolist(),

@@ -198,10 +198,3 @@ class ReservoirBuffer:
             return torch.empty(0, dtype=torch.uint8), torch.empty(0, dtype=torch.int64), None
         idx = torch.randperm(self.count, generator=generator)[:n].to(self.x.device)
         return self.x[idx], self.y[idx], None if self.logits is None else self.logits[idx]
-
-
-def to_uint8(x: torch.Tensor, like: ImageData) -> torch.Tensor:
-    """Undo :meth:`ImageData.to_float`: normalised float images back to raw uint8."""
-    mean = torch.tensor(like.mean, device=x.device).view(1, -1, 1, 1)
-    std = torch.tensor(like.std, device=x.device).view(1, -1, 1, 1)
-    return ((x * std + mean) * 255.0).round().clamp(0, 255).to(torch.uint8)

@@ -6,7 +6,7 @@ from scipy.stats import chisquare
 
 from cl_teach.config import RunConfig
 from cl_teach.data import ImageData
-from cl_teach.memory import ExemplarMemory, ReservoirBuffer, herding, model_bytes, to_uint8
+from cl_teach.memory import ExemplarMemory, ReservoirBuffer, herding, model_bytes
 
 
 def toy_data(per_class=30, classes=10, seed=0) -> ImageData:
@@ -158,4 +158,4 @@ def test_the_equal_probability_test_can_fail():
 
 def test_to_uint8_undoes_normalisation():
     data = toy_data()
-    assert torch.equal(to_uint8(data.to_float(data.x), data), data.x)
+    assert torch.equal(data.to_uint8(data.to_float(data.x)), data.x)

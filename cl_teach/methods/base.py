@@ -59,6 +59,18 @@ class Method(Learner):
         self.model.eval()
         return self.model(x)["logits"]
 
+    @torch.no_grad()
+    def features(self, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
+        """The model's features of uint8 images, in eval mode (herding selects on them)."""
+        self.model.eval()
+        to_float = self.stream.train.to_float
+        return torch.cat(
+            [
+                self.model(to_float(x[k : k + batch].to(self.device)))["features"]
+                for k in range(0, len(x), batch)
+            ]
+        )
+
     def classifier_weight(self) -> torch.Tensor:
         """The (classes x features) weight of the classifier, for weight-norm plots."""
         return self.model.fc.weight

@@ -119,18 +119,6 @@ class DER(Method):
             self.block_change.append(block_change(self.start, self.model.specialized_blocks[-1]))
 
     # --- exemplars and accounting --------------------------------------------------------
-    @torch.no_grad()
-    def features(self, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
-        """Concatenated features of uint8 images (eval mode), for herding."""
-        self.model.eval()
-        to_float = self.stream.train.to_float
-        return torch.cat(
-            [
-                self.model(to_float(x[k : k + batch].to(self.device)))["features"]
-                for k in range(0, len(x), batch)
-            ]
-        )
-
     def exemplar_bytes(self) -> int:
         return self.memory.nbytes
 

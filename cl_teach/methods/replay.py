@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data import Task
-from ..memory import ExemplarMemory, ReservoirBuffer, to_uint8
+from ..memory import ExemplarMemory, ReservoirBuffer
 from ..train import random_crop_flip
 from .base import Method
 
@@ -61,12 +61,6 @@ class Replay(Method):
             x = random_crop_flip(x, self.draws)
         return x, y, (logits[0] if logits else None)
 
-    @torch.no_grad()
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Backbone features of uint8 images in eval mode (for herding)."""
-        self.model.eval()
-        return self.model(self.stream.train.to_float(images))["features"]
-
     # --- the hooks ----------------------------------------------------------------------
     def loss(self, x, y, out):
         self.batch = (x, y, None)
@@ -80,7 +74,7 @@ class Replay(Method):
     def after_step(self):
         if isinstance(self.memory, ReservoirBuffer):
             x, y, logits = self.batch
-            self.memory.add(to_uint8(x, self.stream.train), y, logits)
+            self.memory.add(self.stream.train.to_uint8(x), y, logits)
 
     def after_task(self, task: Task):
         if isinstance(self.memory, ExemplarMemory):
