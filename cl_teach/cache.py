@@ -1,7 +1,9 @@
-"""Results cached on disk by a hash of the run's config and of the package's code.
+"""Results cached on disk by a hash of the run's config, the package's code and the
+PyTorch version (a run's config names its device kind too).
 
 A widget moved back to an earlier value answers at once; a code change never serves a
-stale result. Writes are atomic (write a temporary file, then rename).
+stale result. Writes are atomic: a temporary file, renamed when complete, and removed if
+the write fails or is interrupted.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ def code_version() -> str:
 
 
 def key(kind: str, config: dict) -> str:
-    text = json.dumps({"kind": kind, "config": config, "code": code_version()}, sort_keys=True)
+    import torch
+
+    text = json.dumps(
+        {"kind": kind, "config": config, "code": code_version(), "torch": torch.__version__},
+        sort_keys=True,
+    )
     return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
 
@@ -48,6 +55,10 @@ def save(kind: str, config: dict, payload: dict) -> None:
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f)
-    os.replace(tmp, folder / f"{key(kind, config)}.json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f)
+        os.replace(tmp, folder / f"{key(kind, config)}.json")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

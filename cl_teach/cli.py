@@ -33,12 +33,12 @@ def _add_config_options(parser: argparse.ArgumentParser, config_cls) -> None:
                 )
             parser.set_defaults(**{f.name: f.default})
             continue
-        args = typing.get_args(kind)
+        if typing.get_origin(kind) in (typing.Union, types.UnionType):  # X | None
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
         if typing.get_origin(kind) is tuple:
-            parser.add_argument(flag, dest=f.name, type=args[0], nargs="*", help=meta["help"])
+            item = typing.get_args(kind)[0]
+            parser.add_argument(flag, dest=f.name, type=item, nargs="*", help=meta["help"])
         else:
-            if typing.get_origin(kind) in (typing.Union, types.UnionType):
-                kind = next(a for a in args if a is not type(None))
             parser.add_argument(flag, dest=f.name, type=kind, help=meta["help"])
         parser.set_defaults(**{f.name: f.default})
 
@@ -57,21 +57,65 @@ def _emit(payload: dict, target: str | None) -> None:
             json.dump(payload, f, indent=1, allow_nan=False)
 
 
+HEADLINE = ("final_accuracy", "average_incremental_accuracy", "forgetting", "backward_transfer")
+
+
+def _seeds(args) -> list[int]:
+    if args.seeds is None:
+        return [args.seed]
+    if args.seeds < 1:
+        raise ValueError(f"--seeds {args.seeds}: ask for at least one seed")
+    return list(range(args.seeds))
+
+
+def over_seeds(per_seed: list[dict], names) -> dict:
+    """The JSON of several seeds: each seed's result, and mean, std and 95% interval of
+    the headline numbers."""
+    from .metrics import seed_summary
+
+    stats = {n: seed_summary([r[n] for r in per_seed]) for n in names}
+    return {
+        "seeds": [r["config"]["seed"] for r in per_seed],
+        "per_seed": per_seed,
+        **{k: {n: stats[n][k] for n in names} for k in ("mean", "std", "ci95")},
+    }
+
+
 def _run(args) -> None:
-    from .experiment import run
+    from .experiment import run_seeds
 
     cfg = _config_from(args, RunConfig)
-    result = run(cfg, use_cache=not args.no_cache, progress=not args.quiet)
-    _emit(result.to_json(), args.json)
-    if args.json != "-":
+    results = run_seeds(cfg, _seeds(args), use_cache=not args.no_cache, progress=not args.quiet)
+    if args.seeds is None:
+        _emit(results[0].to_json(), args.json)
+    else:
+        _emit(
+            {"config": results[0].config, **over_seeds([r.to_json() for r in results], HEADLINE)},
+            args.json,
+        )
+    if args.json == "-":
+        return
+    r = results[0]
+    print(
+        f"{cfg.method} on {cfg.dataset} {cfg.scenario} ({cfg.eval}-incremental evaluation), "
+        f"parameters {r.num_parameters:,}, memory {r.memory_bytes}"
+    )
+    for r in results:
         print(
-            f"{cfg.method} on {cfg.dataset} {cfg.scenario} (seed {cfg.seed}, {cfg.eval}-incremental"
-            f" evaluation){' [cached]' if result.cached else ''}\n"
-            f"  accuracy after each task: {' '.join(f'{a:.3f}' for a in result.task_accuracy)}\n"
-            f"  final {result.final_accuracy:.3f}  average incremental "
-            f"{result.average_incremental_accuracy:.3f}  forgetting {result.forgetting:.3f}\n"
-            f"  parameters {result.num_parameters:,}  memory {result.memory_bytes}  "
-            f"{result.seconds:.1f} s"
+            f"  seed {r.seed}{' [cached]' if r.cached else ''}: accuracy after each task "
+            f"{' '.join(f'{a:.3f}' for a in r.task_accuracy)}; final {r.final_accuracy:.3f}, "
+            f"average incremental {r.average_incremental_accuracy:.3f}, "
+            f"forgetting {r.forgetting:.3f}"
+        )
+    if len(results) > 1:
+        summary = over_seeds([r.to_json() for r in results], HEADLINE)
+        print(
+            "  over seeds: "
+            + ", ".join(
+                f"{n.replace('_', ' ')} {summary['mean'][n]:.3f} +- {summary['std'][n]:.3f}"
+                for n in HEADLINE[:3]
+            )
+            + " (mean +- std)"
         )
 
 
@@ -126,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="train a method through a class-incremental stream")
     _add_config_options(p, RunConfig)
+    p.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="run seeds 0..N-1 side by side; report each and their mean and spread",
+    )
     p.add_argument("--json", metavar="PATH|-", help="write the result as JSON (- = stdout)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

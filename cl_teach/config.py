@@ -27,20 +27,22 @@ class RunConfig:
     backbone: str | None = field(
         default=None, metadata=_opt("mlp|cnn|resnet32|resnet18 (default: per dataset)")
     )
-    seed: int = field(default=0, metadata=_opt("seed for initialisation and batch order"))
-    class_order_seed: int | None = field(
-        default=None, metadata=_opt("seed of the class order (default: --seed)")
+    seed: int = field(
+        default=0, metadata=_opt("seed of initialisation, batch order and memory draws")
+    )
+    class_order_seed: int = field(
+        default=0, metadata=_opt("seed of the class order (the same stream for every --seed)")
+    )
+    train_per_class: int | None = field(
+        default=None, metadata=_opt("keep only this many training images per class")
     )
     device: str = field(default="auto", metadata=_opt("auto|cpu|cuda"))
     eval: str = field(
         default="class",
         metadata=_opt("class: predict among all seen classes; task: task identity is given"),
     )
-    # the shared training loop
+    # the shared training loop (the first task may have its own schedule, as in PyCIL)
     epochs: int = field(default=10, metadata=_opt("epochs per task"))
-    first_epochs: int | None = field(
-        default=None, metadata=_opt("epochs of the first task (default: --epochs)")
-    )
     lr: float = field(default=0.05, metadata=_opt("SGD learning rate"))
     momentum: float = field(default=0.9, metadata=_opt("SGD momentum"))
     weight_decay: float = field(default=5e-4, metadata=_opt("L2 weight decay"))
@@ -48,6 +50,18 @@ class RunConfig:
         default=(), metadata=_opt("epochs at which the learning rate is multiplied by --lr-decay")
     )
     lr_decay: float = field(default=0.1, metadata=_opt("learning-rate factor at milestones"))
+    first_epochs: int | None = field(
+        default=None, metadata=_opt("epochs of the first task (default: --epochs)")
+    )
+    first_lr: float | None = field(
+        default=None, metadata=_opt("learning rate of the first task (default: --lr)")
+    )
+    first_milestones: tuple[int, ...] | None = field(
+        default=None, metadata=_opt("milestones of the first task (default: --milestones)")
+    )
+    first_weight_decay: float | None = field(
+        default=None, metadata=_opt("weight decay of the first task (default: --weight-decay)")
+    )
     batch_size: int = field(default=32, metadata=_opt("mini-batch size"))
     # exemplar memory (rehearsal, DER, MEMO)
     budget: int = field(default=0, metadata=_opt("exemplar budget (total, or per class)"))
@@ -103,14 +117,25 @@ class RunConfig:
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 bad(name, "must be a positive whole number")
-        if self.first_epochs is not None and self.first_epochs < 1:
-            bad("first_epochs", "must be a positive whole number")
-        for name in ("lr", "momentum", "weight_decay", "lr_decay", "ewc_lambda", "alpha", "beta"):
+        for name in ("first_epochs", "train_per_class"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                bad(name, "must be a positive whole number")
+        for name in (
+            "lr",
+            "momentum",
+            "weight_decay",
+            "lr_decay",
+            "ewc_lambda",
+            "alpha",
+            "beta",
+            "first_lr",
+            "first_weight_decay",
+        ):
             value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
+            if value is not None and (not math.isfinite(value) or value < 0):
                 bad(name, "must be a finite number >= 0")
-        if self.lr == 0:
-            bad("lr", "must be > 0")
+        if self.lr == 0 or self.first_lr == 0:
+            bad("lr" if self.lr == 0 else "first_lr", "must be > 0")
         if not isinstance(self.budget, int) or isinstance(self.budget, bool) or self.budget < 0:
             bad("budget", "must be a whole number of exemplars >= 0")
         if self.memory_budget is not None and self.memory_budget < 0:
@@ -121,11 +146,30 @@ class RunConfig:
             bad("eval", "choose class (class-incremental) or task (task-incremental)")
         if self.selection not in ("random", "herding", "reservoir"):
             bad("selection", "choose random, herding or reservoir")
+        if self.method != "memo" and (self.split is not None or not self.train_base):
+            bad("method", "--split and --freeze-base are MEMO's switches; use --method memo")
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+        if self.first_milestones is not None:
+            object.__setattr__(self, "first_milestones", tuple(map(int, self.first_milestones)))
 
-    @property
-    def order_seed(self) -> int:
-        return self.seed if self.class_order_seed is None else self.class_order_seed
+    def schedule(self, task: int) -> dict:
+        """Task ``task``'s training schedule: epochs, lr, milestones, weight decay (the
+        first task's own where given)."""
+        later = {
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "milestones": self.milestones,
+            "weight_decay": self.weight_decay,
+        }
+        if task > 0:
+            return later
+        first = {
+            "epochs": self.first_epochs,
+            "lr": self.first_lr,
+            "milestones": self.first_milestones,
+            "weight_decay": self.first_weight_decay,
+        }
+        return {k: later[k] if v is None else v for k, v in first.items()}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -12,7 +12,8 @@ parameter counts):
 - :func:`memory_table` (``python -m cl_teach memory``) counts the backbones only, as the
   paper does (the classifiers are listed apart);
 - :func:`exemplars_at` (``run --memory-budget``) counts everything the final model holds
-  (backbones and classifier), so a run's ``memory_bytes`` adds up to at most its budget.
+  (backbones and classifier) and what each stored sample costs for the method (Dark ER's
+  samples carry their logits), so a run's ``memory_bytes`` adds up to at most its budget.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .memory import model_bytes
 from .methods import method_class
 from .methods.der import DER
 from .methods.expandable import ExpandableNet, split_backbone
-from .models import IncrementalNet, count_parameters, make_backbone
+from .models import IncrementalNet, count_parameters, make_backbone, one_seed
 
 # image shapes for accounting only (nothing to download or train): MEMO's ImageNet figures
 ACCOUNTING_DATASETS = {"imagenet100": DatasetInfo("imagenet100", 100, (3, 224, 224), "resnet18")}
@@ -115,7 +116,7 @@ def final_parameters(cfg: RunConfig) -> int:
     else:
         net = IncrementalNet(backbone)
     for n_new in parse_scenario(cfg.scenario, info.num_classes):
-        net.add_classes(n_new)
+        net.add_classes(n_new, one_seed())
     return count_parameters(net)
 
 
@@ -133,4 +134,5 @@ def exemplars_at(cfg: RunConfig) -> int:
             f"memory_budget={cfg.memory_budget:,} bytes is less than the final {cfg.method} "
             f"model alone ({model:,} bytes)"
         )
-    return (cfg.memory_budget - model) // accounting_info(cfg.dataset).image_bytes
+    sample = method_class(cfg.method).bytes_per_sample(accounting_info(cfg.dataset))
+    return (cfg.memory_budget - model) // sample

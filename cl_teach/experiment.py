@@ -1,4 +1,9 @@
-"""``run(config) -> Result``: one class-incremental experiment, cached on disk."""
+"""``run(config) -> Result``: one class-incremental experiment; ``run_seeds(config, seeds)``:
+the same over several seeds.
+
+Seeds are cheap to add: they train side by side in one pass (:mod:`cl_teach.layers`).
+Each seed's result is cached on disk on its own, so asking for more seeds reuses the ones
+already run, and a seed gives the same numbers alone or beside others."""
 
 from __future__ import annotations
 
@@ -15,17 +20,20 @@ from . import cache
 from .config import RunConfig
 from .data import Stream, load_dataset
 from .equal_memory import exemplars_at
+from .layers import count_parameters
 from .memory import model_bytes
 from .methods import method_class
 from .metrics import average_incremental_accuracy, backward_transfer, forgetting, per_class_accuracy
-from .models import count_parameters
 from .train import fit, resolve_device
+
+#: seeds trained side by side at most (more are run in groups of this size)
+SEEDS_PER_PASS = 10
 
 
 @dataclass
 class Result:
-    """What a run measured. Per-class arrays are indexed by position in ``class_order``
-    (column c is original class ``class_order[c]``); NaN means not seen yet."""
+    """What a run of one seed measured. Per-class arrays are indexed by position in
+    ``class_order`` (column c is original class ``class_order[c]``); NaN: not seen yet."""
 
     method: str
     dataset: str
@@ -43,11 +51,11 @@ class Result:
     backward_transfer: float
     num_parameters: int  # after the last task
     num_parameters_per_task: list[int]
-    memory_bytes: dict  # {"model": float32 parameters, "exemplars": raw uint8 images}
+    memory_bytes: dict  # {"model": float32 parameters, "exemplars": stored images (+ logits)}
     budget: int
     selection: str
     classifier_norms: list[list[float]]  # L2 norm of each class's classifier row, per task
-    seconds: float
+    seconds: float  # wall time of the pass that trained this seed (and those beside it)
     config: dict = field(default_factory=dict)
     extras: dict = field(default_factory=dict)
     cached: bool = False
@@ -70,7 +78,7 @@ def _one_thread_on_cpu(fn):
     and the numbers then do not depend on how many cores the machine has."""
 
     @functools.wraps(fn)
-    def wrapper(cfg: RunConfig, *args, **kwargs):
+    def wrapper(cfg, *args, **kwargs):
         if resolve_device(cfg.device).type != "cpu":
             return fn(cfg, *args, **kwargs)
         threads = torch.get_num_threads()
@@ -83,114 +91,161 @@ def _one_thread_on_cpu(fn):
     return wrapper
 
 
-@_one_thread_on_cpu
 def run(cfg: RunConfig, *, use_cache: bool = True, progress: bool = True) -> Result:
-    """Train ``cfg.method`` through the stream and measure it after every task."""
-    key = cfg.to_dict()
-    if use_cache and (hit := cache.load("run", key)) is not None:
-        result = Result.from_json(hit)
-        result.cached = True
-        return result
+    """Train ``cfg.method`` through the stream with seed ``cfg.seed``; measure it after
+    every task."""
+    return run_seeds(cfg, [cfg.seed], use_cache=use_cache, progress=progress)[0]
+
+
+@_one_thread_on_cpu
+def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -> list[Result]:
+    """``run`` for each of ``seeds``: cached seeds are read, the others trained side by
+    side (in groups of at most ``SEEDS_PER_PASS``). ``progress`` is a bool or a
+    callback ``(runs done, epochs done, epochs in all)`` for a panel's progress bar."""
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("no seeds given: ask for at least one (--seeds 1)")
+    results = {}
+    for s in seeds:
+        hit = cache.load("run", _key(cfg.replace(seed=s))) if use_cache else None
+        if hit is not None:
+            results[s] = Result.from_json(hit)
+            results[s].cached = True
+    missing = [s for s in dict.fromkeys(seeds) if s not in results]
+    for k in range(0, len(missing), SEEDS_PER_PASS):
+        for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
+            if use_cache:
+                cache.save("run", _key(cfg.replace(seed=result.seed)), result.to_json())
+            results[result.seed] = result
+    return [results[s] for s in seeds]
+
+
+def _key(cfg: RunConfig) -> dict:
+    return {**cfg.to_dict(), "device": resolve_device(cfg.device).type}
+
+
+def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
     start = time.perf_counter()
     if cfg.memory_budget is not None:  # exemplars: what the final model leaves of the bytes
         cfg = cfg.replace(budget=exemplars_at(cfg))
-    torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
-    stream = Stream(load_dataset(cfg.dataset), cfg.scenario, cfg.order_seed, device)
-    method = method_class(cfg.method)(cfg, stream, device)
-    generator = torch.Generator().manual_seed(cfg.seed)
+    dataset = load_dataset(cfg.dataset)
+    stream = Stream(dataset, cfg.scenario, cfg.class_order_seed, device, cfg.train_per_class)
+    method = method_class(cfg.method)(cfg, stream, device, seeds)
+    S, T, n_classes = len(seeds), len(stream), stream.info.num_classes
 
-    n_classes = stream.info.num_classes
-    T = len(stream)
-    R = np.full((T, T), np.nan)
-    per_class = np.full((T, n_classes), np.nan)
-    norms = np.full((T, n_classes), np.nan)
-    task_acc, n_params = [], []
-    epochs = [cfg.first_epochs or cfg.epochs] + [cfg.epochs] * (T - 1)
-    bar = tqdm(
-        total=sum(epochs),
-        desc=f"{cfg.method} {cfg.scenario}",
-        disable=not progress,
-        unit="epoch",
-        leave=False,
-    )
-    for task, n_epochs in zip(stream.tasks, epochs, strict=True):
+    R = np.full((S, T, T), np.nan)
+    per_class = np.full((S, T, n_classes), np.nan)
+    norms = np.full((S, T, n_classes), np.nan)
+    task_acc, n_params = np.zeros((S, T)), []
+    schedules = [cfg.schedule(t) for t in range(T)]
+    bar = _Progress(progress, sum(s["epochs"] for s in schedules), f"{cfg.method} {cfg.scenario}")
+    for task, schedule in zip(stream.tasks, schedules, strict=True):
         method.before_task(task)
-        method.optimizer = method.make_optimizer()
-        scheduler = torch.optim.lr_scheduler.MultiStepLR(
-            method.optimizer, list(cfg.milestones), cfg.lr_decay
-        )
+        method.optimizer = method.make_optimizer(schedule["weight_decay"])
         fit(
             method,
             method.train_data(task),
-            epochs=n_epochs,
+            method.random,
+            epochs=schedule["epochs"],
+            lr=schedule["lr"],
+            milestones=schedule["milestones"],
+            lr_decay=cfg.lr_decay,
             batch_size=cfg.batch_size,
-            generator=generator,
-            scheduler=scheduler,
             augment=stream.info.augment,
             progress=bar,
+            where=f"task {task.index + 1}, ",
         )
         method.after_task(task)
 
         i, seen = task.index, stream.seen_classes(task.index)
         pred, y = _predict(method, stream, seen, cfg.eval)
-        per_class[i, :seen] = per_class_accuracy(pred, y, seen)
-        for j in range(i + 1):
-            mask = (y >= stream.tasks[j].classes.start) & (y < stream.tasks[j].classes.stop)
-            R[i, j] = float((pred[mask] == y[mask]).mean())
-        task_acc.append(float((pred == y).mean()))
+        for s in range(S):
+            per_class[s, i, :seen] = per_class_accuracy(pred[s], y, seen)
+            for j in range(i + 1):
+                mask = (y >= stream.tasks[j].classes.start) & (y < stream.tasks[j].classes.stop)
+                R[s, i, j] = float((pred[s, mask] == y[mask]).mean())
+            task_acc[s, i] = float((pred[s] == y).mean())
         n_params.append(count_parameters(method.model))
-        norms[i, :seen] = method.classifier_weight().detach().norm(dim=1).cpu().numpy()
+        norms[:, i, :seen] = method.classifier_weight().detach().norm(dim=-1).cpu().numpy()
     bar.close()
 
-    result = Result(
-        method=cfg.method,
-        dataset=cfg.dataset,
-        scenario=cfg.scenario,
-        seed=cfg.seed,
-        eval=cfg.eval,
-        class_order=stream.class_order,
-        classes_per_task=stream.classes_per_task,
-        accuracy_matrix=R.tolist(),
-        per_class_accuracy=per_class.tolist(),
-        task_accuracy=task_acc,
-        final_accuracy=task_acc[-1],
-        average_incremental_accuracy=average_incremental_accuracy(task_acc),
-        forgetting=forgetting(R),
-        backward_transfer=backward_transfer(R),
-        num_parameters=n_params[-1],
-        num_parameters_per_task=n_params,
-        memory_bytes={"model": model_bytes(n_params[-1]), "exemplars": method.exemplar_bytes()},
-        budget=cfg.budget,
-        selection=getattr(method, "selection", cfg.selection),  # Dark ER: always reservoir
-        classifier_norms=norms.tolist(),
-        seconds=time.perf_counter() - start,
-        config=cfg.to_dict(),
-        extras=method.extras(),
-    )
-    if use_cache:
-        cache.save("run", key, result.to_json())
-    return result
+    seconds = time.perf_counter() - start
+    return [
+        Result(
+            method=cfg.method,
+            dataset=cfg.dataset,
+            scenario=cfg.scenario,
+            seed=seed,
+            eval=cfg.eval,
+            class_order=stream.class_order,
+            classes_per_task=stream.classes_per_task,
+            accuracy_matrix=R[s].tolist(),
+            per_class_accuracy=per_class[s].tolist(),
+            task_accuracy=task_acc[s].tolist(),
+            final_accuracy=float(task_acc[s, -1]),
+            average_incremental_accuracy=average_incremental_accuracy(task_acc[s]),
+            forgetting=forgetting(R[s]),
+            backward_transfer=backward_transfer(R[s]),
+            num_parameters=n_params[-1],
+            num_parameters_per_task=n_params,
+            memory_bytes={"model": model_bytes(n_params[-1]), "exemplars": method.exemplar_bytes()},
+            budget=cfg.budget,
+            selection=getattr(method, "selection", cfg.selection),  # Dark ER: always reservoir
+            classifier_norms=norms[s].tolist(),
+            seconds=seconds,
+            config=cfg.replace(seed=seed).to_dict(),
+            extras=method.extras(s),
+        )
+        for s, seed in enumerate(seeds)
+    ]
+
+
+class _Progress:
+    """A tqdm bar over epochs (``progress=True``), nothing (False), or a callback."""
+
+    def __init__(self, progress, total: int, desc: str):
+        self.callback = progress if callable(progress) else None
+        self.total, self.done = total, 0
+        self.bar = tqdm(
+            total=total, desc=desc, unit="epoch", leave=False, disable=progress is not True
+        )
+
+    def update(self, n: int) -> None:
+        self.done += n
+        self.bar.update(n)
+        if self.callback:
+            self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 @torch.no_grad()
 def _predict(method, stream: Stream, seen: int, mode: str, batch: int = 1024):
-    """Predictions on the test data of all seen classes. ``mode="task"`` gives the task
-    identity: each sample is classified among its own task's classes only."""
+    """Each seed's predictions on the test data of all seen classes: (S, n) and the labels
+    (n,). ``mode="task"`` gives the task identity: each sample is classified among its own
+    task's classes only."""
     test = stream.joint(len(stream) - 1, "test")
-    test = test.subset(test.y < seen)
+    test = test.subset(test.y[0] < seen)
+    S = len(method.seeds)
     logits = torch.cat(
-        [method.logits(test.to_float(test.x[k : k + batch])) for k in range(0, len(test), batch)]
+        [
+            method.logits(test.to_float(test.x[:, k : k + batch]).expand(S, -1, -1, -1, -1))
+            for k in range(0, len(test), batch)
+        ],
+        1,
     )
+    y = test.y[0]
     if mode == "task":
-        mask = torch.full_like(logits, -math.inf)
+        mask = torch.full_like(logits[0], -math.inf)
         for task in stream.tasks:
             if task.classes.start >= seen:
                 break
-            rows = (test.y >= task.classes.start) & (test.y < task.classes.stop)
+            rows = (y >= task.classes.start) & (y < task.classes.stop)
             mask[rows, task.classes.start : task.classes.stop] = 0
         logits = logits + mask
-    return logits.argmax(1).cpu().numpy(), test.y.cpu().numpy()
+    return logits.argmax(-1).cpu().numpy(), y.cpu().numpy()
 
 
 def _nan_to_none(obj):

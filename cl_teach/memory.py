@@ -1,6 +1,7 @@
 """Exemplar memory: stored training images under a budget, and memory in bytes.
 
-Two buffers:
+Two buffers, each holding one memory per seed (images (S, n, C, H, W), every seed
+choosing its own samples with its own generator):
 
 - :class:`ExemplarMemory`, class-balanced and updated after each task (iCaRL, PyCIL).
   A total ``budget`` is split evenly over the classes seen so far and shrunk after every
@@ -11,7 +12,8 @@ Two buffers:
   the logits the network gave the sample when it was seen.
 
 Accounting as in MEMO: a parameter costs 4 bytes (float32), a stored image its raw
-uint8 size (digits 1x8x8 = 64 bytes, CIFAR 3x32x32 = 3072 bytes).
+uint8 size (digits 1x8x8 = 64 bytes, CIFAR 3x32x32 = 3072 bytes), and a stored logit
+4 bytes (float32), so Dark ER's sample costs its image plus 4 bytes per class.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import torch.nn.functional as F
 
 from .data import ImageData
 
+FLOAT_BYTES = 4
+
 
 def model_bytes(num_parameters: int) -> int:
     """Memory of a model stored as float32: 4 bytes per parameter."""
-    return 4 * int(num_parameters)
+    return FLOAT_BYTES * int(num_parameters)
 
 
 def check_budget(budget) -> int:
@@ -55,11 +59,21 @@ def herding(features: torch.Tensor, m: int) -> torch.Tensor:
     return torch.tensor(chosen, dtype=torch.int64)
 
 
-Features = Callable[[torch.Tensor], torch.Tensor]  # uint8 images -> (n, d) features
+Features = Callable[[torch.Tensor], torch.Tensor]  # uint8 images (1, n, ...) -> (S, n, d)
+
+
+def _draw(n: int, k: int, gens) -> torch.Tensor:
+    """For each seed, ``min(k, n)`` of ``n`` indices without replacement: (S, k)."""
+    return torch.stack([torch.randperm(n, generator=g)[:k] for g in gens])
+
+
+def _gather(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Each seed's rows ``idx`` (S, k) of ``t`` (S, n, ...)."""
+    return t[torch.arange(len(idx), device=t.device)[:, None], idx.to(t.device)]
 
 
 class ExemplarMemory:
-    """Class-balanced exemplars, updated after each task (PyCIL semantics)."""
+    """Class-balanced exemplars per seed, updated after each task (PyCIL semantics)."""
 
     def __init__(
         self,
@@ -68,7 +82,7 @@ class ExemplarMemory:
         per_class: bool = False,
         selection: str = "herding",
         image_bytes: int,
-        generator: torch.Generator | None = None,
+        generators: list[torch.Generator],
     ):
         if selection not in ("herding", "random"):
             raise ValueError(
@@ -76,12 +90,12 @@ class ExemplarMemory:
                 "(reservoir sampling is the stream-level ReservoirBuffer)"
             )
         self.budget, self.per_class, self.selection = check_budget(budget), per_class, selection
-        self.image_bytes = image_bytes
-        self.generator = generator or torch.Generator().manual_seed(0)
-        self.by_class: dict[int, torch.Tensor] = {}  # class -> uint8 images, first-selected first
+        self.image_bytes, self.generators = image_bytes, generators
+        self.by_class: dict[int, torch.Tensor] = {}  # class -> uint8 (S, m, C, H, W)
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self.by_class.values())
+        """Exemplars of one seed."""
+        return sum(v.shape[1] for v in self.by_class.values())
 
     @property
     def nbytes(self) -> int:
@@ -89,15 +103,12 @@ class ExemplarMemory:
 
     @property
     def x(self) -> torch.Tensor:
-        return torch.cat(list(self.by_class.values())) if self.by_class else torch.empty(0)
+        return torch.cat(list(self.by_class.values()), 1)
 
     @property
     def y(self) -> torch.Tensor:
-        labels = [
-            torch.full((len(v),), c, dtype=torch.int64, device=v.device)
-            for c, v in self.by_class.items()
-        ]
-        return torch.cat(labels) if labels else torch.empty(0, dtype=torch.int64)
+        labels = [torch.full(v.shape[:2], c, device=v.device) for c, v in self.by_class.items()]
+        return torch.cat(labels, 1)
 
     def quota(self, num_seen_classes: int) -> int:
         """Exemplars per class: the fixed number, or the total budget split evenly."""
@@ -107,94 +118,93 @@ class ExemplarMemory:
 
     def update(self, data: ImageData, classes: range, features: Features | None = None) -> None:
         """After a task: shrink the old classes to the new quota (keeping the exemplars
-        selected first) and select exemplars of the new ``classes`` from ``data``."""
+        selected first) and select exemplars of the new ``classes`` from ``data`` (shared
+        by the seeds)."""
         seen = max([*self.by_class, *classes]) + 1
         m = self.quota(seen)
         for c in self.by_class:
-            self.by_class[c] = self.by_class[c][:m]
+            self.by_class[c] = self.by_class[c][:, :m]
         for c in classes:
-            images = data.x[data.y == c]
-            self.by_class[c] = images[self._select(images, m, features)]
+            images = data.x[:, data.y[0] == c]  # (1, n, C, H, W)
+            order = self._select(images, m, features)
+            self.by_class[c] = images[0][order.to(images.device)]
 
     def _select(self, images: torch.Tensor, m: int, features: Features | None) -> torch.Tensor:
-        if m == 0 or len(images) == 0:
-            return torch.empty(0, dtype=torch.int64, device=images.device)
+        n, S = images.shape[1], len(self.generators)
+        if m == 0 or n == 0:
+            return torch.empty(S, 0, dtype=torch.int64)
         if self.selection == "random":
-            order = torch.randperm(len(images), generator=self.generator)[:m]
-        else:
-            if features is None:
-                raise ValueError("herding needs features: pass features=callable(images)")
-            with torch.no_grad():
-                order = herding(features(images), m)
-        return order.to(images.device)
+            return _draw(n, m, self.generators)
+        if features is None:
+            raise ValueError("herding needs features: pass features=callable(images)")
+        with torch.no_grad():
+            return torch.stack([herding(f, m) for f in features(images)])
 
     def as_data(self, like: ImageData) -> ImageData:
         """The exemplars as an ImageData with ``like``'s normalisation."""
         return ImageData(self.x, self.y, like.mean, like.std)
 
-    def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """``min(n, len)`` exemplars drawn without replacement: (uint8 images, labels)."""
-        idx = torch.randperm(len(self), generator=generator)[:n]
-        x, y = self.x, self.y
-        idx = idx.to(x.device)
-        return x[idx], y[idx]
+    def sample(self, n: int, gens) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per seed, ``min(n, len)`` exemplars drawn without replacement: (images, labels)."""
+        idx = _draw(len(self), n, gens)
+        return _gather(self.x, idx), _gather(self.y, idx)
 
 
 class ReservoirBuffer:
     """Reservoir sampling over the stream (Vitter's algorithm R, as in Dark Experience
-    Replay): after ``seen`` samples have passed, each of them is in the buffer with
-    probability ``size / seen``. Optionally stores each sample's logits (of one fixed
-    width, e.g. a head over all classes)."""
+    Replay), one buffer per seed: after ``seen`` samples have passed, each of them is in a
+    seed's buffer with probability ``size / seen``. Optionally stores each sample's logits
+    (of one fixed width, e.g. a head over all classes)."""
 
-    def __init__(
-        self,
-        size: int,
-        *,
-        image_bytes: int,
-        generator: torch.Generator | None = None,
-    ):
+    def __init__(self, size: int, *, image_bytes: int, generators: list[torch.Generator]):
         self.size, self.image_bytes = check_budget(size), image_bytes
-        self.generator = generator or torch.Generator().manual_seed(0)
+        self.generators = generators
         self.seen = 0  # samples that have passed, counting repeats over epochs
         self.count = 0  # slots filled
-        self.x = self.logits = None  # allocated at the first add, on the data's device
-        self.y = torch.empty(0, dtype=torch.int64)
+        self.x = self.y = self.logits = None  # allocated at the first add
 
     def __len__(self) -> int:
         return self.count
 
     @property
     def nbytes(self) -> int:
-        return self.count * self.image_bytes
+        """Bytes of one seed's buffer: images, plus float32 logits when stored."""
+        logit_bytes = 0 if self.logits is None else FLOAT_BYTES * self.logits.shape[-1]
+        return self.count * (self.image_bytes + logit_bytes)
 
-    def slot(self) -> int:
-        """The reservoir rule for the next sample: a free slot while the buffer is not
-        full; then r uniform in [0, seen], kept in slot r if r < size, else -1 (dropped)."""
-        if self.seen < self.size:
-            return self.seen
-        r = int(torch.randint(0, self.seen + 1, (1,), generator=self.generator))
-        return r if r < self.size else -1
+    def slots(self, b: int, generator: torch.Generator) -> torch.Tensor:
+        """The reservoir rule for the next ``b`` samples: the k-th sample ever seen goes to
+        slot k while the buffer is not full; after that r is drawn uniform in [0, k] and
+        the sample goes to slot r if r < size, else nowhere (-1)."""
+        k = self.seen + torch.arange(b)
+        r = (torch.rand(b, generator=generator) * (k + 1)).long()
+        return torch.where(k < self.size, k, torch.where(r < self.size, r, -1))
 
     def add(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor | None = None) -> None:
-        """Offer a batch (uint8 images, labels, optional logits) to the buffer."""
+        """Offer a batch (uint8 images (S, b, ...), labels (S, b), optional logits) to
+        every seed's buffer. Within a batch a later sample overwrites an earlier one that
+        drew the same slot, as one-by-one insertion would."""
+        S, b = y.shape
         if self.x is None:
-            self.x = torch.zeros((self.size, *x.shape[1:]), dtype=torch.uint8, device=x.device)
-            self.y = torch.zeros(self.size, dtype=torch.int64, device=x.device)
-        for i in range(len(x)):
-            j = self.slot()
-            self.seen += 1
-            if j < 0:
-                continue
-            self.count = max(self.count, j + 1)
-            self.x[j], self.y[j] = x[i], y[i]
+            self.x = x.new_zeros((S, self.size, *x.shape[2:]))
+            self.y = y.new_zeros((S, self.size))
             if logits is not None:
-                if self.logits is None:
-                    self.logits = logits.new_zeros((self.size, logits.shape[1]))
-                self.logits[j] = logits[i].detach()
+                self.logits = logits.new_zeros((S, self.size, logits.shape[-1]))
+        for s, g in enumerate(self.generators):
+            last = {int(j): i for i, j in enumerate(self.slots(b, g).tolist()) if j >= 0}
+            if not last:
+                continue
+            slot = torch.tensor(list(last), device=x.device)
+            src = torch.tensor(list(last.values()), device=x.device)
+            self.x[s, slot], self.y[s, slot] = x[s, src], y[s, src]
+            if logits is not None:
+                self.logits[s, slot] = logits[s, src].detach()
+        self.seen += b
+        self.count = min(self.size, self.seen)
 
-    def sample(self, n: int, generator: torch.Generator):
-        """``min(n, len)`` stored samples without replacement: (images, labels, logits)."""
-        if self.count == 0:
-            return torch.empty(0, dtype=torch.uint8), torch.empty(0, dtype=torch.int64), None
-        idx = torch.randperm(self.count, generator=generator)[:n].to(self.x.device)
-        return self.x[idx], self.y[idx], None if self.logits is None else self.logits[idx]
+    def sample(self, n: int, gens):
+        """Per seed, ``min(n, len)`` stored samples without replacement:
+        (images, labels, logits or None)."""
+        idx = _draw(self.count, n, gens)
+        logits = None if self.logits is None else _gather(self.logits, idx)
+        return _gather(self.x, idx), _gather(self.y, idx), logits

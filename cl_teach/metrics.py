@@ -1,4 +1,5 @@
-"""Continual-learning metrics from the accuracy matrix and per-class accuracies.
+"""Continual-learning metrics from the accuracy matrix and per-class accuracies, and the
+summary of a number over seeds.
 
 ``R[i, j]`` is the accuracy on task j's test data after training task i (NaN for j > i).
 """
@@ -42,3 +43,21 @@ def per_class_accuracy(pred, y, num_classes: int) -> np.ndarray:
         if mask.any():
             acc[c] = float((pred[mask] == c).mean())
     return acc
+
+
+def seed_summary(values) -> dict:
+    """Mean, standard deviation (n - 1) and the half-width of the 95% confidence interval
+    of the mean (Student's t) of one number over seeds; spread 0 for a single seed."""
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    if n < 2:
+        return {"mean": float(v.mean()), "std": 0.0, "ci95": 0.0, "n": n}
+    from scipy.stats import t
+
+    std = float(v.std(ddof=1))
+    return {
+        "mean": float(v.mean()),
+        "std": std,
+        "ci95": float(t.ppf(0.975, n - 1) * std / np.sqrt(n)),
+        "n": n,
+    }

@@ -2,14 +2,21 @@
 
 A method is a :class:`Learner` that overrides only what its paper changes:
 
-==================  ==========================================================
-``train_mode()``    put the network in train mode for an epoch (DER keeps old
-                    backbones in eval mode here)
-``loss(x, y, out)`` the training loss of one batch (replay, EWC and Dark ER add
-                    terms here; DER adds its auxiliary loss)
-``after_step()``    after each optimizer step (continual backprop, Shrink & Perturb,
-                    reservoir sampling)
-==================  ==========================================================
+=======================  =====================================================
+``train_mode()``         put the network in train mode for an epoch (DER keeps
+                         old backbones in eval mode here)
+``inputs(batch)``        what the network sees at a step (replay appends memory
+                         samples to the batch, so one forward pass sees both)
+``loss(batch, out)``     each seed's training loss (EWC and Dark ER add terms
+                         here; DER adds its auxiliary loss)
+``after_step(batch,      after each optimizer step (continual backprop, Shrink &
+out)``                   Perturb, reservoir sampling)
+=======================  =====================================================
+
+All tensors carry the seed axis first (:mod:`cl_teach.layers`): a step trains S seeds'
+networks, each on its own mini-batch, and ``loss`` returns one loss per seed. Randomness
+(batch order, augmentation, memory draws) comes from one generator per seed and purpose
+(:class:`SeedRandom`), so a seed's numbers do not depend on the seeds beside it.
 
 Task-level hooks (``before_task``, ``train_data``, ``after_task``) live on
 :class:`cl_teach.methods.base.Method`, the class-incremental learner.
@@ -17,80 +24,153 @@ Task-level hooks (``before_task``, ``train_data``, ``after_task``) live on
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .data import ImageData
+from .optim import Optimizer, lr_at
+
+
+class SeedRandom:
+    """One random generator per seed and purpose (``"init"``, ``"batches"``, ...).
+
+    Each purpose is its own stream, so drawing more for one (say, a bigger memory)
+    changes nothing in another (the batch order); ``rng("batches")`` returns the same
+    generators, which continue where they stopped."""
+
+    def __init__(self, seeds: Sequence[int]):
+        self.seeds = list(seeds)
+        self._streams: dict[str, list[torch.Generator]] = {}
+
+    def __call__(self, purpose: str) -> list[torch.Generator]:
+        if purpose not in self._streams:
+            self._streams[purpose] = [
+                torch.Generator().manual_seed(_mix(seed, purpose)) for seed in self.seeds
+            ]
+        return self._streams[purpose]
+
+
+def _mix(seed: int, purpose: str) -> int:
+    digest = hashlib.blake2b(f"{purpose}/{seed}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+@dataclass
+class Batch:
+    """One step's data, per seed: ``x`` the network's input (normalised, augmented)
+    (S, B, C, H, W), ``y`` labels (S, B), ``raw`` the un-augmented uint8 images as
+    stored in a memory (only the stream's samples, not replayed ones)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    raw: torch.Tensor
+
+
+class DivergedError(ValueError):
+    """Training produced a non-finite loss."""
 
 
 class Learner:
-    """A network and the per-batch hooks of its method."""
+    """A network, its optimizer and the per-batch hooks of its method."""
 
     model: nn.Module
-    optimizer: torch.optim.Optimizer
+    optimizer: Optimizer
 
     def train_mode(self) -> None:
         self.model.train()
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor, out: dict) -> torch.Tensor:
-        return F.cross_entropy(out["logits"], y)
+    def inputs(self, batch: Batch) -> Batch:
+        return batch
 
-    def after_step(self) -> None:
+    def loss(self, batch: Batch, out: dict) -> torch.Tensor:
+        return cross_entropy(out["logits"], batch.y)
+
+    def after_step(self, batch: Batch, out: dict) -> None:
         pass
 
+    def divergence_hint(self) -> str:
+        """What to lower when training diverges."""
+        return "lower the learning rate (--lr)"
 
-def sgd(params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0):
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each seed's mean cross-entropy over its batch: logits (S, B, K), y (S, B) -> (S,).
+    The loop sums the seeds' losses: they share no parameter, so each seed's network
+    gets exactly the gradient of its own loss."""
+    return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)
 
 
 def fit(
     learner: Learner,
     data: ImageData,
+    rng: SeedRandom,
     *,
     epochs: int,
     batch_size: int,
-    generator: torch.Generator,
-    scheduler=None,
+    lr: float,
+    milestones=(),
+    lr_decay: float = 0.1,
     augment: bool = False,
     progress=None,
+    where: str = "",
 ) -> None:
-    """Train ``learner.model`` on ``data`` (uint8 images, already on the model's device)
-    for ``epochs`` epochs of shuffled mini-batches."""
-    n = len(data)
-    for _ in range(epochs):
+    """Train ``learner.model`` on ``data`` (uint8 images, on the model's device) for
+    ``epochs`` epochs of shuffled mini-batches, each seed in its own order. A non-finite
+    loss stops training with a :class:`DivergedError` naming the seed and the epoch."""
+    n, S = len(data), len(rng.seeds)
+    device = data.x.device
+    for epoch in range(epochs):
+        learner.optimizer.lr = lr_at(epoch, lr, milestones, lr_decay)
         learner.train_mode()
-        order = torch.randperm(n, generator=generator).to(data.x.device)
+        order = torch.stack([torch.randperm(n, generator=g) for g in rng("batches")])
+        diverged = torch.zeros(S, dtype=torch.bool, device=device)
         for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            x = data.to_float(data.x[idx])
-            if augment:
-                x = random_crop_flip(x, generator)
-            y = data.y[idx]
-            out = learner.model(x)
-            loss = learner.loss(x, y, out)
-            learner.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            raw, y = data.take(order[:, start : start + batch_size].to(device))
+            x = pycil_augment(raw, rng("augment")) if augment else raw.float() / 255.0
+            batch = learner.inputs(Batch(data.normalise(x), y, raw))
+            out = learner.model(batch.x)
+            losses = learner.loss(batch, out)
+            diverged |= ~torch.isfinite(losses)
+            learner.optimizer.zero_grad()
+            losses.sum().backward()
             learner.optimizer.step()
-            learner.after_step()
-        if scheduler is not None:
-            scheduler.step()
+            learner.after_step(batch, out)
+        if diverged.any():
+            seeds = [rng.seeds[s] for s in torch.nonzero(diverged).flatten().tolist()]
+            raise DivergedError(
+                f"training diverged (non-finite loss) for seed {', '.join(map(str, seeds))} in "
+                f"{where}epoch {epoch + 1}; {learner.divergence_hint()}. Nothing was cached."
+            )
         if progress is not None:
             progress.update(1)
 
 
-def random_crop_flip(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
-    """Random crop with zero padding and random horizontal flip, per image (as PyCIL on
-    CIFAR: RandomCrop(32, padding=4) + RandomHorizontalFlip)."""
-    b, _, h, w = x.shape
-    shifts = torch.randint(0, 2 * pad + 1, (2, b), generator=generator).to(x.device)
-    flips = (torch.rand(b, generator=generator) < 0.5).to(x.device)
-    padded = F.pad(x, (pad, pad, pad, pad))
-    rows = (shifts[0, :, None] + torch.arange(h, device=x.device))[:, :, None]
-    cols = (shifts[1, :, None] + torch.arange(w, device=x.device))[:, None, :]
-    crops = padded[torch.arange(b, device=x.device)[:, None, None], :, rows, cols]
-    crops = crops.permute(0, 3, 1, 2)
-    return torch.where(flips[:, None, None, None], crops.flip(3), crops)
+BRIGHTNESS = 63 / 255  # PyCIL's ColorJitter(brightness=63/255) on CIFAR
+
+
+def pycil_augment(raw: torch.Tensor, gens: list[torch.Generator], pad: int = 4) -> torch.Tensor:
+    """PyCIL's CIFAR training transform, per image: RandomCrop(32, padding=4) of the raw
+    image (black padding), RandomHorizontalFlip, ColorJitter(brightness=63/255) (pixels
+    times a factor in [1 - 63/255, 1 + 63/255], clipped to [0, 1]). uint8 (S, B, C, H, W)
+    -> float images in [0, 1], to be normalised."""
+    S, B, C, H, W = raw.shape
+    u = torch.stack([torch.rand(4, B, generator=g) for g in gens]).to(raw.device)  # (S, 4, B)
+    shifts = (u[:, :2] * (2 * pad + 1)).long()  # (S, 2, B): top and left of the crop
+    flips = u[:, 2] < 0.5
+    factors = 1 - BRIGHTNESS + 2 * BRIGHTNESS * u[:, 3]
+    padded = F.pad(raw.float() / 255.0, (pad, pad, pad, pad))  # zeros: black
+    rows = (shifts[:, 0, :, None] + torch.arange(H, device=raw.device))[..., :, None]
+    cols = (shifts[:, 1, :, None] + torch.arange(W, device=raw.device))[..., None, :]
+    s_idx = torch.arange(S, device=raw.device)[:, None, None, None]
+    b_idx = torch.arange(B, device=raw.device)[None, :, None, None]
+    crops = padded[s_idx, b_idx, :, rows, cols].permute(0, 1, 4, 2, 3)  # (S, B, C, H, W)
+    crops = torch.where(flips[:, :, None, None, None], crops.flip(-1), crops)
+    return (crops * factors[:, :, None, None, None]).clamp(0, 1)
 
 
 def resolve_device(device: str) -> torch.device:

@@ -3,11 +3,12 @@
 ``cl_teach.experiment.run`` calls, for every task of the stream::
 
     before_task(task)          # grow the classifier (DER/MEMO: add a backbone)
-    fit(train_data(task))      # the shared loop, with train_mode / loss / after_step
+    fit(train_data(task))      # the shared loop, with train_mode / inputs / loss / after_step
     after_task(task)           # update exemplars, Fisher, weight aligning ...
 
 A method subclass overrides only the hooks its paper changes. Fine-tuning is this
-class as it stands.
+class as it stands. One instance trains the networks of several seeds at once
+(:mod:`cl_teach.layers`); ``self.random(purpose)`` gives each seed's generators.
 """
 
 from __future__ import annotations
@@ -15,23 +16,25 @@ from __future__ import annotations
 import torch
 
 from ..config import RunConfig
-from ..data import ImageData, Stream, Task
+from ..data import DatasetInfo, ImageData, Stream, Task
 from ..models import IncrementalNet, make_backbone
-from ..train import Learner, sgd
+from ..optim import SGD
+from ..train import Learner, SeedRandom
 
 
 class Method(Learner):
     """Plain fine-tuning: train on each new task's data, cross-entropy over all seen classes."""
 
-    def __init__(self, cfg: RunConfig, stream: Stream, device: torch.device):
-        self.cfg, self.stream, self.device = cfg, stream, device
+    def __init__(self, cfg: RunConfig, stream: Stream, device: torch.device, seeds: list[int]):
+        self.cfg, self.stream, self.device, self.seeds = cfg, stream, device, list(seeds)
+        self.random = SeedRandom(self.seeds)
         self.backbone_name = cfg.backbone or stream.info.backbone
         self.model = self.build_model().to(device)
         self.task: Task | None = None
 
     # --- building -------------------------------------------------------------------
     def make_backbone(self):
-        return make_backbone(self.backbone_name, self.stream.info.shape)
+        return make_backbone(self.backbone_name, self.stream.info.shape, self.random("init"))
 
     def build_model(self) -> torch.nn.Module:
         return IncrementalNet(self.make_backbone())
@@ -39,15 +42,14 @@ class Method(Learner):
     # --- task-level hooks -------------------------------------------------------------
     def before_task(self, task: Task) -> None:
         self.task = task
-        self.model.add_classes(len(task.classes))
+        self.model.add_classes(len(task.classes), self.random("init"))
         self.model.to(self.device)
 
     def train_data(self, task: Task) -> ImageData:
         return task.train
 
-    def make_optimizer(self) -> torch.optim.Optimizer:
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        return sgd(params, self.cfg.lr, self.cfg.momentum, self.cfg.weight_decay)
+    def make_optimizer(self, weight_decay: float) -> SGD:
+        return SGD(self.model.parameters(), self.cfg.lr, self.cfg.momentum, weight_decay)
 
     def after_task(self, task: Task) -> None:
         pass
@@ -55,29 +57,38 @@ class Method(Learner):
     # --- evaluation and accounting ------------------------------------------------------
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits over all seen classes for normalised inputs, in eval mode."""
+        """Logits over all seen classes for normalised inputs (S, B, ...), in eval mode."""
         self.model.eval()
         return self.model(x)["logits"]
 
     @torch.no_grad()
     def features(self, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
-        """The model's features of uint8 images, in eval mode (herding selects on them)."""
+        """Each seed's features of uint8 images (1 or S, n, ...), in eval mode:
+        (S, n, d). Herding selects on them."""
         self.model.eval()
-        to_float = self.stream.train.to_float
+        S = len(self.seeds)
+        normalise = self.stream.train.to_float
         return torch.cat(
             [
-                self.model(to_float(x[k : k + batch].to(self.device)))["features"]
-                for k in range(0, len(x), batch)
-            ]
+                self.model(normalise(x[:, k : k + batch]).expand(S, -1, -1, -1, -1))["features"]
+                for k in range(0, x.shape[1], batch)
+            ],
+            1,
         )
 
     def classifier_weight(self) -> torch.Tensor:
-        """The (classes x features) weight of the classifier, for weight-norm plots."""
+        """The (S, classes, features) weight of the classifier, for weight-norm plots."""
         return self.model.fc.weight
 
     def exemplar_bytes(self) -> int:
+        """Bytes of one seed's memory."""
         return 0
 
-    def extras(self) -> dict:
-        """Method-specific results added to the run's JSON."""
+    @staticmethod
+    def bytes_per_sample(info: DatasetInfo) -> int:
+        """What one stored sample costs: its raw image."""
+        return info.image_bytes
+
+    def extras(self, s: int) -> dict:
+        """Method-specific results of the seed at position ``s``, added to its JSON."""
         return {}

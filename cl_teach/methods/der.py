@@ -18,10 +18,11 @@ concatenated features, a total budget split evenly over the seen classes; each t
 trains on its new data and the exemplars together. All of this as PyCIL's ``der.py``.
 
 Deviations, named: no channel masks or pruning (in the paper, in neither public
-implementation; "DER" in PyCIL means DER without pruning); weight aligning as PyCIL,
-not the official code's classifier retraining on a balanced subset; the auxiliary head is
-dropped after its task (PyCIL replaces it with a fresh one at the next task, so training
-is the same, and the parameter count then holds what prediction needs).
+implementation; "DER" in PyCIL means DER without pruning); the classifier is PyCIL's
+(old rows kept, weight aligning), not the official code's (a new classifier each task,
+retrained on a class-balanced subset); the auxiliary head is dropped after its task (PyCIL
+replaces it with a fresh one at the next task, so training is the same, and the parameter
+count then holds what prediction needs).
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..config import RunConfig
 from ..data import ImageData, Task
 from ..memory import ExemplarMemory
+from ..train import cross_entropy
 from .base import Method
 from .expandable import ExpandableNet, block_change, weight_align
 
@@ -47,19 +48,19 @@ def aux_targets(y: torch.Tensor, first_new: int) -> torch.Tensor:
 class DER(Method):
     """One backbone per task, old ones frozen; auxiliary loss; weight aligning; exemplars."""
 
-    def __init__(self, cfg: RunConfig, stream, device: torch.device):
-        super().__init__(cfg, stream, device)
+    def __init__(self, cfg: RunConfig, stream, device: torch.device, seeds):
+        super().__init__(cfg, stream, device, seeds)
         self.memory = ExemplarMemory(
             cfg.budget,
             per_class=cfg.per_class,
             selection=cfg.selection,
             image_bytes=stream.info.image_bytes,
-            generator=torch.Generator().manual_seed(cfg.seed),
+            generators=self.random("memory"),
         )
-        self.norms_before_align: list[list[float]] = []
-        self.gamma: list[float | None] = []
+        self.norms_before_align: list[list[list[float]]] = []  # per task, per seed
+        self.gamma: list[list[float] | None] = []
         self.trainable: list[int] = []
-        self.block_change: list[dict[str, float]] = []
+        self.block_change: list[list[dict[str, float]]] = []
 
     # --- the network ----------------------------------------------------------------------
     @staticmethod
@@ -82,35 +83,29 @@ class DER(Method):
         self.model.requires_grad_(True)
         for module in self.frozen():
             module.requires_grad_(False)
-        self.trainable.append(sum(p.numel() for p in self.model.parameters() if p.requires_grad))
+        self.trainable.append(sum(p[0].numel() for p in self.model.parameters() if p.requires_grad))
 
     def train_data(self, task: Task) -> ImageData:
         if len(self.memory) == 0:
             return task.train
-        old = self.memory.as_data(task.train)
-        return ImageData(
-            torch.cat([task.train.x, old.x]),
-            torch.cat([task.train.y, old.y]),
-            task.train.mean,
-            task.train.std,
-        )
+        return task.train.cat(self.memory.as_data(task.train))
 
     def train_mode(self) -> None:
         self.model.train()
         for module in self.frozen():
             module.eval()  # BatchNorm statistics of frozen blocks never move
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor, out: dict) -> torch.Tensor:
-        loss = F.cross_entropy(out["logits"], y)
+    def loss(self, batch, out: dict) -> torch.Tensor:
+        loss = cross_entropy(out["logits"], batch.y)
         if "aux_logits" in out:  # from the second task on, unless --no-aux
-            loss = loss + F.cross_entropy(
-                out["aux_logits"], aux_targets(y, self.task.classes.start)
+            loss = loss + cross_entropy(
+                out["aux_logits"], aux_targets(batch.y, self.task.classes.start)
             )
         return loss
 
     def after_task(self, task: Task) -> None:
         fc = self.model.fc
-        self.norms_before_align.append(fc.weight.detach().norm(dim=1).tolist())
+        self.norms_before_align.append(fc.weight.detach().norm(dim=-1).tolist())
         aligned = task.index > 0 and self.cfg.weight_align
         self.gamma.append(weight_align(fc, len(task.classes)) if aligned else None)
         self.model.auxiliary_head = None
@@ -122,12 +117,12 @@ class DER(Method):
     def exemplar_bytes(self) -> int:
         return self.memory.nbytes
 
-    def extras(self) -> dict:
+    def extras(self, s: int) -> dict:
         return {
-            "classifier_norms_before_align": self.norms_before_align,
-            "weight_align_gamma": self.gamma,
+            "classifier_norms_before_align": [norms[s] for norms in self.norms_before_align],
+            "weight_align_gamma": [None if g is None else g[s] for g in self.gamma],
             "trainable_parameters_per_task": self.trainable,
-            "block_change": self.block_change,
+            "block_change": [change[s] for change in self.block_change],
             "exemplars": len(self.memory),
             "split": self.model.split,
         }

@@ -16,31 +16,35 @@ mattered for it; later tasks pay a quadratic price for moving those parameters:
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 
 from ..data import ImageData, Task
+from ..layers import seeds_of
+from ..train import cross_entropy
 from .base import Method
 
 
 def empirical_fisher(model: torch.nn.Module, data: ImageData, batch: int = 256) -> dict:
-    """F_i = mean over samples (x, y) of (d log p(y | x) / d theta_i)^2."""
+    """F_i = mean over samples (x, y) of (d log p(y | x) / d theta_i)^2, for each seed's
+    network (``data`` shared by the seeds). Per-sample gradients come from ``vmap``; each
+    seed's network is taken on its own, so its Fisher does not depend on the others."""
     model.eval()
     params = {n: p.detach() for n, p in model.named_parameters()}
     buffers = dict(model.named_buffers())
 
-    def log_likelihood(params, x, y):
-        logits = functional_call(model, (params, buffers), (x[None],))["logits"]
-        return -F.cross_entropy(logits, y[None])
+    def log_likelihood(params, buffers, x, y):  # one image, one seed's network
+        logits = functional_call(model, (params, buffers), (x[None, None],))["logits"]
+        return -cross_entropy(logits, y[None, None]).sum()
 
-    per_sample_grads = vmap(grad(log_likelihood), in_dims=(None, 0, 0))
+    per_sample_grads = vmap(grad(log_likelihood), in_dims=(None, None, 0, 0))
     fisher = {n: torch.zeros_like(p) for n, p in params.items()}
-    for k in range(0, len(data), batch):
-        grads = per_sample_grads(
-            params, data.to_float(data.x[k : k + batch]), data.y[k : k + batch]
-        )
-        for n, g in grads.items():
-            fisher[n] += g.pow(2).sum(0)
+    for s in range(seeds_of(model)):
+        mine = {n: p[s : s + 1] for n, p in params.items()}
+        my_buffers = {n: b[s : s + 1] for n, b in buffers.items()}
+        for k in range(0, len(data), batch):
+            x, y = data.to_float(data.x[0, k : k + batch]), data.y[0, k : k + batch]
+            for n, g in per_sample_grads(mine, my_buffers, x, y).items():
+                fisher[n][s] += g.pow(2).sum(0)[0]
     return {n: f / len(data) for n, f in fisher.items()}
 
 
@@ -52,22 +56,23 @@ def _pad(t: torch.Tensor, shape) -> torch.Tensor:
 
 
 class EWC(Method):
-    def __init__(self, cfg, stream, device):
-        super().__init__(cfg, stream, device)
+    def __init__(self, cfg, stream, device, seeds):
+        super().__init__(cfg, stream, device, seeds)
         self.fisher: dict[str, torch.Tensor] = {}
         self.anchor: dict[str, torch.Tensor] = {}  # theta*: the parameters after the last task
 
     def penalty(self) -> torch.Tensor:
-        """sum_i F_i (theta_i - theta*_i)^2 over the parameters that existed at the anchor."""
-        total = torch.zeros((), device=self.device)
+        """Per seed, sum_i F_i (theta_i - theta*_i)^2 over the parameters that existed at
+        the anchor: (S,)."""
+        total = 0.0
         for n, p in self.model.named_parameters():
             if n in self.fisher:
                 old = p[tuple(slice(0, s) for s in self.anchor[n].shape)]
-                total = total + (self.fisher[n] * (old - self.anchor[n]).pow(2)).sum()
+                total = total + (self.fisher[n] * (old - self.anchor[n]).pow(2)).flatten(1).sum(1)
         return total
 
-    def loss(self, x, y, out):
-        return F.cross_entropy(out["logits"], y) + self.cfg.ewc_lambda / 2 * self.penalty()
+    def loss(self, batch, out):
+        return cross_entropy(out["logits"], batch.y) + self.cfg.ewc_lambda / 2 * self.penalty()
 
     def after_task(self, task: Task):
         new = empirical_fisher(self.model, task.train)
@@ -76,5 +81,8 @@ class EWC(Method):
             self.fisher[n] = new[n] if old is None else new[n] + _pad(old, p.shape)
             self.anchor[n] = p.detach().clone()
 
-    def extras(self) -> dict:
-        return {"fisher_sum": float(sum(f.sum() for f in self.fisher.values()))}
+    def divergence_hint(self) -> str:
+        return "lower --ewc-lambda or the learning rate (--lr)"
+
+    def extras(self, s: int) -> dict:
+        return {"fisher_sum": float(sum(f[s].sum() for f in self.fisher.values()))}

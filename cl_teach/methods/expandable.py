@@ -7,9 +7,13 @@ A backbone is cut at ``split`` (a number of leading blocks, see ``cl_teach.model
 - ``specialized_blocks``: the rest of the backbone, one copy per task; the block of a
   new task starts as a copy of the newest one;
 - ``fc``: one linear classifier over the concatenated features of all specialized blocks
-  (old rows carried over when classes arrive);
+  (old rows carried over when classes arrive; new rows initialised as PyCIL's SimpleLinear);
 - ``auxiliary_head``: a linear head on the newest block's features with |new classes| + 1
   outputs (all old classes share one label), present from the second task on.
+
+This is PyCIL's classifier handling (``DERNet.update_fc``). The official DER code instead
+builds a new classifier every task and, after the task, retrains it on a class-balanced
+subset of the data; weight aligning is PyCIL's cheaper substitute for that retraining.
 
 ``weight_align`` is the classifier correction DER and MEMO run after each incremental
 task (as PyCIL).
@@ -23,6 +27,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ..layers import Generators, Linear
 from ..models import Backbone, count_parameters, grow_linear
 
 
@@ -59,8 +64,8 @@ class ExpandableNet(nn.Module):
         self.specialized_blocks = nn.ModuleList([first])
         self.out_dim = backbone.out_dim
         self.auxiliary = auxiliary
-        self.fc: nn.Linear | None = None
-        self.auxiliary_head: nn.Linear | None = None
+        self.fc: Linear | None = None
+        self.auxiliary_head: Linear | None = None
 
     @property
     def split(self) -> int:
@@ -74,21 +79,22 @@ class ExpandableNet(nn.Module):
     def num_classes(self) -> int:
         return 0 if self.fc is None else self.fc.out_features
 
-    def add_classes(self, n_new: int) -> None:
+    def add_classes(self, n_new: int, gens: Generators) -> None:
         """A new task: from the second task on, a new specialized block copied from the
         newest one (weights and BatchNorm statistics), a wider classifier and a fresh
         auxiliary head."""
         if self.fc is not None:
             self.specialized_blocks.append(copy.deepcopy(self.specialized_blocks[-1]))
-        self.fc = grow_linear(self.fc, self.feature_dim, self.num_classes + n_new)
+        self.fc = grow_linear(self.fc, self.feature_dim, self.num_classes + n_new, gens)
         self.auxiliary_head = None
         if self.auxiliary and len(self.specialized_blocks) > 1:
-            self.auxiliary_head = nn.Linear(self.out_dim, n_new + 1, device=self.fc.weight.device)
+            head = Linear(self.out_dim, n_new + 1, gens, init="classifier")
+            self.auxiliary_head = head.to(self.fc.weight.device)
 
     def forward(self, x):
         shared = self.generalized_blocks(x)
         per_block = [block(shared) for block in self.specialized_blocks]
-        features = torch.cat(per_block, 1)
+        features = torch.cat(per_block, -1)
         out = {"features": features, "logits": self.fc(features)}
         if self.auxiliary_head is not None:
             out["aux_logits"] = self.auxiliary_head(per_block[-1])
@@ -96,28 +102,31 @@ class ExpandableNet(nn.Module):
 
 
 @torch.no_grad()
-def weight_align(fc: nn.Linear, n_new: int) -> float:
+def weight_align(fc: Linear, n_new: int) -> list[float]:
     """Scale the classifier rows of the ``n_new`` newest classes by
     gamma = mean ||w_old|| / mean ||w_new|| (rows over all features; biases untouched, as
-    PyCIL's ``weight_align``). Returns gamma."""
+    PyCIL's ``weight_align``), each seed by its own gamma. Returns the gammas."""
     if not 0 < n_new < fc.out_features:
         raise ValueError(
             f"weight aligning needs old and new classes; got {n_new} new of {fc.out_features}"
         )
-    norms = fc.weight.norm(dim=1)
-    gamma = norms[:-n_new].mean() / norms[-n_new:].mean()
-    fc.weight[-n_new:] *= gamma
-    return float(gamma)
+    norms = fc.weight.norm(dim=-1)  # (S, classes)
+    gamma = norms[:, :-n_new].mean(1) / norms[:, -n_new:].mean(1)
+    fc.weight[:, -n_new:] *= gamma[:, None, None]
+    return gamma.tolist()
 
 
 @torch.no_grad()
-def block_change(before: nn.Module, after: nn.Module) -> dict[str, float]:
-    """Relative change ||w_after - w_before|| / ||w_before|| of each named block's weights
-    (blocks without parameters left out): how much a block moved while learning a task."""
-    change = {}
+def block_change(before: nn.Module, after: nn.Module) -> list[dict[str, float]]:
+    """Per seed, the relative change ||w_after - w_before|| / ||w_before|| of each named
+    block's weights (blocks without parameters left out): how much a block moved while
+    learning a task."""
+    S = len(next(before.parameters()))
+    change = [{} for _ in range(S)]
     for (name, b), (_, a) in zip(before.named_children(), after.named_children(), strict=True):
-        w_b = [p.flatten() for p in b.parameters()]
+        w_b = [p.flatten(1) for p in b.parameters()]
         if w_b:
-            w_b, w_a = torch.cat(w_b), torch.cat([p.flatten() for p in a.parameters()])
-            change[name] = float((w_a - w_b).norm() / w_b.norm())
+            w_b, w_a = torch.cat(w_b, 1), torch.cat([p.flatten(1) for p in a.parameters()], 1)
+            for s, value in enumerate(((w_a - w_b).norm(dim=1) / w_b.norm(dim=1)).tolist()):
+                change[s][name] = value
     return change

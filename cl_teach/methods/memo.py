@@ -14,7 +14,10 @@ the CIFAR ResNet-32):
 
 The generalized blocks follow ``train_base``: trained in every task (``--train-base``,
 the default, as the reference config ``train_base: true``) or frozen, with their BatchNorm
-statistics, after the first task (``--freeze-base``, as ``train_base: false``).
+statistics, after the first task (``--freeze-base``, as ``train_base: false``). With the
+default, the frozen old specialized blocks read features from shared blocks that keep
+changing, so an old task's features still drift: frozen blocks alone do not make them
+fixed, as they are in DER.
 
 Per task MEMO adds ``specialized`` parameters where DER adds a whole backbone; at equal
 total memory the saving buys exemplars (``python -m cl_teach memory``).
