@@ -59,8 +59,9 @@ class Backbone(nn.Sequential):
 # --- MLP and small CNN ------------------------------------------------------------------
 
 
-def mlp(in_shape, gens: Generators, hidden: tuple[int, ...] = (64, 64)) -> Backbone:
+def mlp(in_shape, gens: Generators | None = None, hidden: tuple[int, ...] = (64, 64)) -> Backbone:
     """Flatten, then Linear + ReLU per hidden layer (blocks ``fc1``, ``fc2``, ...)."""
+    gens = gens or one_seed()
     blocks = OrderedDict(flatten=Flatten())
     width = math.prod(in_shape)
     for i, h in enumerate(hidden, 1):
@@ -75,10 +76,10 @@ def _conv_bn_relu(c_in: int, c_out: int, stride: int, gens: Generators, init="de
     )
 
 
-def cnn(in_shape, gens: Generators, width: int = 8) -> Backbone:
+def cnn(in_shape, gens: Generators | None = None, width: int = 8) -> Backbone:
     """Three conv blocks of width w, 2w, 4w (the last two stride 2), then average pooling.
     With w=8 on 1-channel images: 5,944 parameters, 32 features."""
-    c = in_shape[0]
+    gens, c = gens or one_seed(), in_shape[0]
     blocks = OrderedDict(
         stem=_conv_bn_relu(c, width, 1, gens),
         stage1=_conv_bn_relu(width, 2 * width, 2, gens),
@@ -202,7 +203,7 @@ def make_backbone(name: str, in_shape, gens: Generators | None = None, **kwargs)
     """Backbone ``name`` for images of ``in_shape`` (C, H, W), one network per generator."""
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
-    return BACKBONES[name](in_shape, gens=gens or one_seed(), **kwargs)
+    return BACKBONES[name](in_shape, gens, **kwargs)
 
 
 # --- the classifier that grows with the classes ------------------------------------------

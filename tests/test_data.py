@@ -19,10 +19,30 @@ from cl_teach.data import (
 
 def test_digits_is_offline_uint8_and_split():
     d = load_dataset("digits")
-    assert d.train.x.dtype == torch.uint8 and d.train.x.shape[1:] == (1, 8, 8)
-    assert len(d.train) == 1437 and len(d.test) == 360
+    assert d.train.x.dtype == torch.uint8 and d.train.x.shape[2:] == (1, 8, 8)
+    assert d.train.x.shape[0] == 1  # shared by every seed
+    assert len(d.train) == 1438 and len(d.test) == 359
     assert sorted(d.train.y.unique().tolist()) == list(range(10))
     assert d.info.image_bytes == 64
+    per_class = torch.bincount(d.train.y[0]) + torch.bincount(d.test.y[0])
+    assert torch.equal(torch.bincount(d.test.y[0]), (0.2 * per_class).round().long())
+
+
+def test_mnist5k_is_real_offline_mnist():
+    d = load_dataset("mnist5k")
+    assert d.train.x.shape == (1, 4000, 1, 28, 28) and d.test.x.shape == (1, 1000, 1, 28, 28)
+    assert torch.bincount(d.test.y[0]).tolist() == [100] * 10  # 500 per class, 20% held out
+    assert d.train.x.max() == 255 and d.train.x.float().mean() < 60  # dark background
+    assert d.info.image_bytes == 784
+
+
+def test_train_per_class_keeps_the_first_images_of_every_class():
+    data = load_dataset("digits")
+    stream = Stream(data, "B0Inc2", order_seed=0, train_per_class=5)
+    assert len(stream.train) == 50 and torch.bincount(stream.train.y[0]).tolist() == [5] * 10
+    assert len(stream.test) == len(data.test)  # the test set stays whole
+    first, task = stream.class_order[0], stream.tasks[0].train
+    assert torch.equal(task.x[0, task.y[0] == 0], data.train.x[0, data.train.y[0] == first][:5])
 
 
 @pytest.mark.parametrize(
@@ -72,10 +92,8 @@ def test_stream_tasks_partition_the_classes():
         assert set(t.test.y.unique().tolist()) == set(t.classes)
     # relabelled class c is original class class_order[c]
     raw = load_dataset("digits")
-    first = stream.class_order[0]
-    assert torch.equal(
-        stream.tasks[0].train.x[stream.tasks[0].train.y == 0], raw.train.x[raw.train.y == first]
-    )
+    first, task = stream.class_order[0], stream.tasks[0].train
+    assert torch.equal(task.x[:, task.y[0] == 0], raw.train.x[:, raw.train.y[0] == first])
     assert len(stream.joint(2)) == sum(len(t.train) for t in stream.tasks[:3])
 
 
@@ -100,8 +118,8 @@ def _write_mnist(root, folder="MNIST", n=(20, 10)):
 def test_mnist_like_loads_from_torchvision_files(tmp_path, name, folder):
     _write_mnist(tmp_path, folder)
     d = load_dataset(name, root=tmp_path, download=False)
-    assert d.train.x.shape == (20, 1, 28, 28) and d.test.x.shape == (10, 1, 28, 28)
-    assert d.train.y.tolist() == [i % 10 for i in range(20)]
+    assert d.train.x.shape == (1, 20, 1, 28, 28) and d.test.x.shape == (1, 10, 1, 28, 28)
+    assert d.train.y[0].tolist() == [i % 10 for i in range(20)]
 
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
@@ -126,10 +144,10 @@ def test_cifar_loads_from_torchvision_files(tmp_path, name, monkeypatch):
     (folder / meta_name).write_bytes(pickle.dumps({meta_key: [str(i) for i in range(100)]}))
     d = load_dataset(name, root=tmp_path, download=False)
     n_train = 20 if name == "cifar10" else 4
-    assert d.train.x.shape == (n_train, 3, 32, 32) and d.test.x.shape == (4, 3, 32, 32)
+    assert d.train.x.shape == (1, n_train, 3, 32, 32) and d.test.x.shape == (1, 4, 3, 32, 32)
     # channels-first copy of torchvision's (N, H, W, C) array
     first = pickle.loads((folder / files[0]).read_bytes())["data"][0].reshape(3, 32, 32)
-    assert torch.equal(d.train.x[0], torch.from_numpy(first))
+    assert torch.equal(d.train.x[0, 0], torch.from_numpy(first))
 
 
 def test_missing_dataset_offline_names_dataset_folder_and_fix(tmp_path):

@@ -8,30 +8,33 @@ import json
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from cl_teach.cli import main
 from cl_teach.config import RunConfig
 from cl_teach.data import Stream, load_dataset
 from cl_teach.experiment import Result
+from cl_teach.layers import Linear
 from cl_teach.methods import method_class
+from cl_teach.methods.der import aux_targets
 from cl_teach.methods.expandable import ExpandableNet, weight_align
-from cl_teach.models import count_parameters, make_backbone, resnet32
-from cl_teach.train import fit
+from cl_teach.models import count_parameters, make_backbone, one_seed, resnet32
+from cl_teach.train import Batch, fit
 
 
-def drive(cfg: RunConfig, tasks: int):
+def make(cfg: RunConfig, scenario=None, seeds=(0,)):
+    stream = Stream(load_dataset(cfg.dataset), scenario or cfg.scenario, cfg.class_order_seed)
+    return method_class(cfg.method)(cfg, stream, torch.device("cpu"), list(seeds)), stream
+
+
+def drive(cfg: RunConfig, tasks: int, seeds=(0,)):
     """Train ``tasks`` tasks by hand; the model's state after each task."""
-    torch.manual_seed(cfg.seed)
-    stream = Stream(load_dataset(cfg.dataset), cfg.scenario, cfg.order_seed)
-    method = method_class(cfg.method)(cfg, stream, torch.device("cpu"))
-    g = torch.Generator().manual_seed(cfg.seed)
+    method, stream = make(cfg, seeds=seeds)
     states = []
     for task in stream.tasks[:tasks]:
         method.before_task(task)
-        method.optimizer = method.make_optimizer()
+        method.optimizer = method.make_optimizer(cfg.weight_decay)
         data = method.train_data(task)
-        fit(method, data, epochs=cfg.epochs, batch_size=cfg.batch_size, generator=g)
+        fit(method, data, method.random, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr)
         method.after_task(task)
         states.append(copy.deepcopy(method.model.state_dict()))
     return method, states
@@ -76,51 +79,92 @@ def test_frozen_blocks_stay_in_eval_mode_and_without_gradient(three_tasks):
     assert all(not m.training for block in old for m in block.modules())
     assert all(m.training for m in new.modules())
     assert not any(p.requires_grad for p in old.parameters())
-    trainable = {id(p) for group in method.optimizer.param_groups for p in group["params"]}
+    trainable = {id(p) for p in method.optimizer.params}
     assert not trainable & {id(p) for p in old.parameters()}
 
 
 def test_auxiliary_head_has_new_plus_one_outputs():
-    cfg = SMALL.replace(epochs=1)
-    stream = Stream(load_dataset("digits"), "B4Inc3", 0)
-    method = method_class("der")(cfg.replace(scenario="B4Inc3"), stream, torch.device("cpu"))
+    cfg = SMALL.replace(epochs=1, scenario="B4Inc3")
+    method, stream = make(cfg)
     method.before_task(stream.tasks[0])
     assert method.model.auxiliary_head is None  # no auxiliary loss in the first task
     method.after_task(stream.tasks[0])
     method.before_task(stream.tasks[1])
     head = method.model.auxiliary_head
     assert (head.in_features, head.out_features) == (method.model.out_dim, 3 + 1)
-    x = stream.train.to_float(stream.tasks[1].train.x[:5])
-    assert method.model(x)["aux_logits"].shape == (5, 4)
-    y = torch.tensor([0, 3, 4, 5, 6])
-    out = {"logits": torch.zeros(5, 7), "aux_logits": torch.zeros(5, 4)}
+    assert (head.bias == 0).all()  # PyCIL's SimpleLinear: zero bias
+    x = stream.train.to_float(stream.tasks[1].train.x[:, :5])
+    assert method.model(x)["aux_logits"].shape == (1, 5, 4)
+    y = torch.tensor([[0, 3, 4, 5, 6]])
+    out = {"logits": torch.zeros(1, 5, 7), "aux_logits": torch.zeros(1, 5, 4)}
     # with uniform logits both terms are log(#outputs): the aux term has |new| + 1 classes
-    assert float(method.loss(x, y, out)) == pytest.approx(np.log(7) + np.log(4))
-    no_aux = method_class("der")(cfg.replace(aux_loss=False), stream, torch.device("cpu"))
+    assert float(method.loss(Batch(x, y, x), out)) == pytest.approx(np.log(7) + np.log(4))
+    no_aux, _ = make(cfg.replace(aux_loss=False))
     no_aux.before_task(stream.tasks[0])
     no_aux.before_task(stream.tasks[1])
     assert no_aux.model.auxiliary_head is None
 
 
-def test_weight_align_equalises_mean_norms():
+def test_auxiliary_targets_map_old_classes_to_0_and_new_class_c_to_c_minus_first_plus_1():
+    """Checked on non-uniform logits, where a wrong mapping changes the loss."""
+    y = torch.tensor([0, 1, 3, 4, 5, 6])  # first new class: 4 (old: 0..3; new: 4, 5, 6)
+    assert aux_targets(y, 4).tolist() == [0, 0, 0, 1, 2, 3]
+    cfg = SMALL.replace(epochs=1, scenario="B4Inc3")
+    method, stream = make(cfg)
+    method.before_task(stream.tasks[0])
+    method.after_task(stream.tasks[0])
+    method.before_task(stream.tasks[1])
     g = torch.Generator().manual_seed(0)
-    fc = nn.Linear(8, 6)
+    aux = torch.randn(1, 6, 4, generator=g)
+    out = {"logits": torch.zeros(1, 6, 7), "aux_logits": aux}
+    loss = float(method.loss(Batch(None, y[None], None), out))
+    expected = np.log(7) + float(
+        torch.nn.functional.cross_entropy(aux[0], torch.tensor([0, 0, 0, 1, 2, 3]))
+    )
+    assert loss == pytest.approx(expected, rel=1e-6)
+    wrong = float(torch.nn.functional.cross_entropy(aux[0], torch.tensor([0, 1, 3, 1, 2, 3])))
+    assert abs(np.log(7) + wrong - loss) > 1e-3  # the check tells a wrong mapping apart
+
+
+def test_weight_align_equalises_mean_norms_per_seed():
+    g = torch.Generator().manual_seed(0)
+    fc = Linear(8, 6, [torch.Generator().manual_seed(s) for s in range(2)])
+    scale = torch.tensor([[1, 1, 1, 1, 3, 5.0], [1, 1, 1, 1, 0.5, 0.2]])
     with torch.no_grad():
-        fc.weight.copy_(
-            torch.randn(6, 8, generator=g) * torch.tensor([1, 1, 1, 1, 3, 5.0])[:, None]
-        )
+        fc.weight.copy_(torch.randn(2, 6, 8, generator=g) * scale[..., None])
+        bias = fc.bias.clone()
     gamma = weight_align(fc, 2)
-    norms = fc.weight.detach().norm(dim=1)
-    assert gamma < 1
-    assert float(norms[:4].mean()) == pytest.approx(float(norms[4:].mean()), rel=1e-6)
+    norms = fc.weight.detach().norm(dim=-1)
+    assert gamma[0] < 1 < gamma[1]  # each seed by its own gamma
+    for s in range(2):
+        assert float(norms[s, :4].mean()) == pytest.approx(float(norms[s, 4:].mean()), rel=1e-6)
+    assert torch.equal(fc.bias, bias)  # biases untouched, as PyCIL
     with pytest.raises(ValueError, match="old and new"):
         weight_align(fc, 6)
+
+
+def test_weight_aligning_is_not_applied_after_the_first_task():
+    method, states = drive(SMALL.replace(epochs=1), 2)
+    assert method.gamma[0] is None and method.gamma[1] is not None
+    before = np.asarray(method.norms_before_align[0][0])
+    assert np.allclose(states[0]["fc.weight"][0].norm(dim=-1).numpy(), before)
+
+
+def test_herding_selects_on_the_concatenated_features_of_all_backbones():
+    method, _ = drive(SMALL.replace(epochs=1), 2)
+    images = method.stream.tasks[0].train.x[:, :10]
+    features = method.features(images)
+    assert features.shape == (1, 10, 2 * method.model.out_dim)  # two backbones
+    calls = []
+    method.memory.update = lambda data, classes, features: calls.append(features(images))
+    method.after_task(method.stream.tasks[1])
+    assert calls[0].shape[-1] == 2 * method.model.out_dim
 
 
 def test_ten_resnet32_backbones_hold_4635040_parameters():
     net = ExpandableNet(resnet32(), split=0, auxiliary=False)
     for _ in range(10):
-        net.add_classes(10)
+        net.add_classes(10, one_seed())
     assert len(net.specialized_blocks) == 10
     assert count_parameters(net.specialized_blocks) == 4_635_040
 

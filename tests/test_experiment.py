@@ -126,7 +126,7 @@ def test_module_entry_point_prints_a_summary():
         check=True,
     ).stdout
     assert "finetune on digits B0Inc2" in out and "final" in out
-    assert not math.isnan(float(out.split("final ")[1].split()[0]))
+    assert not math.isnan(float(out.split("final ")[1].split()[0].rstrip(",")))
 
 
 def test_switches_parse_to_the_config_fields():
@@ -138,3 +138,21 @@ def test_switches_parse_to_the_config_fields():
     off = parse(["run", "--no-freeze", "--no-aux", "--no-weight-align"])
     assert (off.freeze_old, off.aux_loss, off.weight_align) == (False, False, False)
     assert parse(["run", "--milestones", "60", "120"]).milestones == [60, 120]
+
+
+def test_seeds_report_each_seed_and_their_mean_and_spread(capsys):
+    out = cli_json(capsys, "--method", "finetune", "--epochs", "1", "--seeds", "3")
+    assert out["seeds"] == [0, 1, 2] and len(out["per_seed"]) == 3
+    finals = [r["final_accuracy"] for r in out["per_seed"]]
+    assert out["mean"]["final_accuracy"] == pytest.approx(np.mean(finals))
+    assert out["std"]["final_accuracy"] == pytest.approx(np.std(finals, ddof=1))
+    assert out["ci95"]["final_accuracy"] > 0
+    assert [r["seed"] for r in out["per_seed"]] == [0, 1, 2]
+    one = cli_json(capsys, "--method", "finetune", "--epochs", "1", "--seed", "1")
+    assert one["cached"] is True  # seed 1 ran with the others and was cached on its own
+    assert one["per_class_accuracy"] == out["per_seed"][1]["per_class_accuracy"]
+
+
+def test_memo_switches_with_another_method_are_an_error(capsys):
+    assert main([*BASE, "--method", "der", "--split", "1"]) == 2
+    assert "--method memo" in capsys.readouterr().err

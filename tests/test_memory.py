@@ -11,13 +11,18 @@ from cl_teach.memory import ExemplarMemory, ReservoirBuffer, herding, model_byte
 
 def toy_data(per_class=30, classes=10, seed=0) -> ImageData:
     g = torch.Generator().manual_seed(seed)
-    x = torch.randint(0, 256, (per_class * classes, 1, 4, 4), dtype=torch.uint8, generator=g)
-    y = torch.arange(classes).repeat_interleave(per_class)
+    x = torch.randint(0, 256, (1, per_class * classes, 1, 4, 4), dtype=torch.uint8, generator=g)
+    y = torch.arange(classes).repeat_interleave(per_class)[None]
     return ImageData(x, y, (0.5,), (0.25,))
 
 
+def gens(n=1, base=0):
+    return [torch.Generator().manual_seed(base + s) for s in range(n)]
+
+
 def pixels(images: torch.Tensor) -> torch.Tensor:
-    return images.float().flatten(1)
+    """Features of one seed's network: the pixels."""
+    return images.float().flatten(2)
 
 
 def test_model_bytes_is_float32():
@@ -28,9 +33,9 @@ def test_model_bytes_is_float32():
 @pytest.mark.parametrize("budget", [-1, 2.5, "10", True, None])
 def test_bad_budget_is_a_clear_error(budget):
     with pytest.raises(ValueError, match="budget"):
-        ExemplarMemory(budget, image_bytes=16)
+        ExemplarMemory(budget, image_bytes=16, generators=gens())
     with pytest.raises(ValueError, match="budget"):
-        ReservoirBuffer(budget, image_bytes=16)
+        ReservoirBuffer(budget, image_bytes=16, generators=gens())
 
 
 def test_bad_budget_in_the_config():
@@ -40,7 +45,7 @@ def test_bad_budget_in_the_config():
 
 def test_reservoir_is_not_an_exemplar_selection():
     with pytest.raises(ValueError, match="reservoir"):
-        ExemplarMemory(10, selection="reservoir", image_bytes=16)
+        ExemplarMemory(10, selection="reservoir", image_bytes=16, generators=gens())
 
 
 @pytest.mark.parametrize("selection", ["random", "herding"])
@@ -48,7 +53,7 @@ def test_reservoir_is_not_an_exemplar_selection():
 @pytest.mark.parametrize("steps", [[2] * 5, [5, 1, 4], [1] * 10])
 def test_total_budget_never_exceeded_and_split_evenly(selection, budget, steps):
     data = toy_data()
-    mem = ExemplarMemory(budget, selection=selection, image_bytes=16)
+    mem = ExemplarMemory(budget, selection=selection, image_bytes=16, generators=gens())
     start = 0
     for step in steps:
         before = {c: v.clone() for c, v in mem.by_class.items()}
@@ -59,22 +64,40 @@ def test_total_budget_never_exceeded_and_split_evenly(selection, budget, steps):
         assert len(mem) <= budget
         assert sorted(mem.by_class) == list(range(start))
         for c, images in mem.by_class.items():
-            assert len(images) == min(quota, 30)  # evenly: every seen class gets the quota
+            assert images.shape[1] == min(quota, 30)  # evenly: every seen class gets the quota
             if c in before:  # shrinking keeps the exemplars selected first
-                assert torch.equal(images, before[c][: len(images)])
+                assert torch.equal(images, before[c][:, : images.shape[1]])
         assert mem.nbytes == 16 * len(mem)
-        assert len(mem.x) == len(mem.y) == len(mem)
-        assert torch.equal(
-            torch.bincount(mem.y, minlength=start)[:start].unique(), torch.tensor([min(quota, 30)])
-        )
+        if len(mem):
+            assert mem.x.shape[1] == mem.y.shape[1] == len(mem)
+            assert torch.equal(
+                torch.bincount(mem.y[0], minlength=start)[:start].unique(),
+                torch.tensor([min(quota, 30)]),
+            )
 
 
 def test_fixed_number_per_class():
-    mem = ExemplarMemory(4, per_class=True, selection="random", image_bytes=16)
+    mem = ExemplarMemory(4, per_class=True, selection="random", image_bytes=16, generators=gens())
     for t in range(5):
         mem.update(toy_data(), range(2 * t, 2 * t + 2))
         assert len(mem) == 4 * 2 * (t + 1)
-        assert all(len(v) == 4 for v in mem.by_class.values())
+        assert all(v.shape[1] == 4 for v in mem.by_class.values())
+
+
+@pytest.mark.parametrize("selection", ["random", "herding"])
+def test_every_seed_selects_its_own_exemplars_as_it_would_alone(selection):
+    data = toy_data()
+
+    def features(images):  # each seed's network sees other features
+        return torch.stack([images[0].float().flatten(1) * (1 + s) ** k for s in range(3)
+                            for k in [torch.arange(16) % (s + 1)]])  # fmt: skip
+
+    three = ExemplarMemory(20, selection=selection, image_bytes=16, generators=gens(3))
+    three.update(data, range(4), features)
+    alone = ExemplarMemory(20, selection=selection, image_bytes=16, generators=gens(1, base=2))
+    alone.update(data, range(4), lambda images: features(images)[2:])
+    assert torch.equal(three.x[2], alone.x[0])
+    assert not torch.equal(three.x[0], three.x[2])
 
 
 def test_herding_picks_the_sample_nearest_the_class_mean_first():
@@ -102,42 +125,68 @@ def test_herding_mean_beats_random_mean():
 
 
 def test_herding_asks_for_features():
-    mem = ExemplarMemory(10, selection="herding", image_bytes=16)
+    mem = ExemplarMemory(10, selection="herding", image_bytes=16, generators=gens())
     with pytest.raises(ValueError, match="features"):
         mem.update(toy_data(), range(2))
 
 
 def test_as_data_and_sample():
     data = toy_data()
-    mem = ExemplarMemory(20, selection="herding", image_bytes=16)
-    mem.update(data, range(4), pixels)
+    mem = ExemplarMemory(20, selection="herding", image_bytes=16, generators=gens(2))
+    mem.update(data, range(4), lambda images: pixels(images).expand(2, -1, -1))
     as_data = mem.as_data(data)
     assert as_data.x.dtype == torch.uint8 and as_data.mean == data.mean and len(as_data) == 20
-    x, y = mem.sample(8, torch.Generator().manual_seed(0))
-    assert x.shape == (8, 1, 4, 4) and set(y.tolist()) <= {0, 1, 2, 3}
-    assert len(mem.sample(100, torch.Generator())[0]) == 20  # at most what is stored
+    x, y = mem.sample(8, gens(2))
+    assert x.shape == (2, 8, 1, 4, 4) and set(y.flatten().tolist()) <= {0, 1, 2, 3}
+    assert mem.sample(100, gens(2))[0].shape[1] == 20  # at most what is stored
 
 
-def test_reservoir_never_exceeds_its_size():
+def test_reservoir_never_exceeds_its_size_and_counts_logits_as_bytes():
     data = toy_data()
-    buf = ReservoirBuffer(25, image_bytes=16, generator=torch.Generator().manual_seed(0))
+    buf = ReservoirBuffer(25, image_bytes=16, generators=gens(2))
     for k in range(0, len(data), 32):
-        buf.add(data.x[k : k + 32], data.y[k : k + 32], torch.randn(len(data.y[k : k + 32]), 10))
-        assert len(buf) == min(25, buf.seen) and buf.nbytes == 16 * len(buf)
-    x, y, z = buf.sample(10, torch.Generator().manual_seed(0))
-    assert x.shape == (10, 1, 4, 4) and z.shape == (10, 10)
+        x, y = data.x[:, k : k + 32].expand(2, -1, -1, -1, -1), data.y[:, k : k + 32].expand(2, -1)
+        buf.add(x, y, torch.randn(2, y.shape[1], 10))
+        # a stored sample: its 16-byte image and 10 float32 logits
+        assert len(buf) == min(25, buf.seen) and buf.nbytes == (16 + 4 * 10) * len(buf)
+    x, y, z = buf.sample(10, gens(2))
+    assert x.shape == (2, 10, 1, 4, 4) and z.shape == (2, 10, 10)
+    assert not torch.equal(buf.y[0], buf.y[1])  # each seed keeps its own samples
 
 
-def reservoir_inclusion(buffer_slot, n=40, size=8, trials=800, seed=0) -> torch.Tensor:
-    """How often each of n stream items ends up in the buffer, over many streams."""
+def test_reservoir_within_a_batch_matches_one_by_one_insertion():
+    """Offering a batch at once equals offering its samples one by one (a later sample
+    overwrites an earlier one that drew the same slot)."""
+    n, size = 200, 10
+    x = torch.arange(n, dtype=torch.uint8).view(1, n, 1, 1, 1)
+    y = torch.arange(n).view(1, n)
+    batch = ReservoirBuffer(size, image_bytes=1, generators=gens())
+    batch.add(x, y)
+    single = ReservoirBuffer(size, image_bytes=1, generators=gens())
+    g = torch.Generator().manual_seed(0)
+    draws = torch.rand(n, generator=g)  # the uniform numbers the batch drew, in order
+    for k in range(n):
+        r = int(draws[k] * (k + 1))
+        slot = k if k < size else (r if r < size else -1)
+        if slot >= 0:
+            single.y = y[:, :size].clone() if single.y is None else single.y
+            single.y[0, slot] = y[0, k]
+    assert torch.equal(batch.y, single.y)
+
+
+def reservoir_inclusion(slots=None, n=40, size=8, trials=800) -> torch.Tensor:
+    """How often each of n stream items ends up in the buffer, over many streams (offered
+    in batches of 7)."""
     counts = torch.zeros(n)
-    g = torch.Generator().manual_seed(seed)
-    stream_x = torch.zeros((n, 1, 1, 1), dtype=torch.uint8)
+    g = torch.Generator().manual_seed(0)
+    stream_x = torch.zeros((1, n, 1, 1, 1), dtype=torch.uint8)
     for _ in range(trials):
-        buf = ReservoirBuffer(size, image_bytes=1, generator=g)
-        buf.slot = buffer_slot.__get__(buf) if buffer_slot else buf.slot
-        buf.add(stream_x, torch.arange(n))
-        counts[buf.y[: len(buf)]] += 1
+        buf = ReservoirBuffer(size, image_bytes=1, generators=[g])
+        if slots:
+            buf.slots = slots.__get__(buf)
+        for k in range(0, n, 7):
+            buf.add(stream_x[:, k : k + 7], torch.arange(k, min(n, k + 7))[None])
+        counts[buf.y[0, : len(buf)]] += 1
     return counts
 
 
@@ -148,14 +197,8 @@ def test_reservoir_keeps_every_seen_sample_with_equal_probability():
 
 
 def test_the_equal_probability_test_can_fail():
-    def overwrite_always(self):  # a wrong rule: once full, every new sample replaces one
-        if self.seen < self.size:
-            return self.seen
-        return int(torch.randint(0, self.size, (1,), generator=self.generator))
+    def overwrite_always(self, b, generator):  # a wrong rule: once full, always replace
+        k = self.seen + torch.arange(b)
+        return torch.where(k < self.size, k, torch.randint(0, self.size, (b,), generator=generator))
 
     assert chisquare(reservoir_inclusion(overwrite_always).numpy()).pvalue < 1e-6
-
-
-def test_to_uint8_undoes_normalisation():
-    data = toy_data()
-    assert torch.equal(data.to_uint8(data.to_float(data.x)), data.x)

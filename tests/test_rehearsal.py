@@ -12,9 +12,10 @@ import torch.nn.functional as F
 from cl_teach.cli import main
 from cl_teach.config import RunConfig
 from cl_teach.data import Stream, load_dataset
-from cl_teach.experiment import run
+from cl_teach.experiment import run, run_seeds
 from cl_teach.methods import method_class
 from cl_teach.methods.ewc import empirical_fisher
+from cl_teach.train import DivergedError, fit
 from cl_teach.widgets.rehearsal import rehearsal_panel
 
 BASE = RunConfig(dataset="digits", scenario="B0Inc2", seed=0)
@@ -70,7 +71,8 @@ def test_ewc_fails_class_incremental_but_helps_task_incremental(runs):
 def test_dark_experience_replay_at_budget_200(runs, method):
     r = runs[method]
     assert r.final_accuracy >= 0.85
-    assert r.selection == "reservoir" and r.memory_bytes["exemplars"] == 200 * 64
+    # a stored sample: its 64-byte image and 10 float32 logits (4 bytes each)
+    assert r.selection == "reservoir" and r.memory_bytes["exemplars"] == 200 * (64 + 4 * 10)
     # one head over all classes, but evaluated and plotted on the seen classes only
     assert np.isfinite(r.array("classifier_norms")[0]).sum() == 2
     assert np.isnan(r.array("per_class_accuracy")[0, 2:]).all()
@@ -118,9 +120,12 @@ def stream():
     return Stream(load_dataset("digits"), "B0Inc2")
 
 
+def _method(name, stream, seeds=(0,), **kw):
+    return method_class(name)(BASE.replace(method=name, **kw), stream, torch.device("cpu"), seeds)
+
+
 def test_empirical_fisher_is_the_mean_squared_per_sample_gradient(stream):
-    torch.manual_seed(0)
-    method = method_class("ewc")(BASE.replace(method="ewc"), stream, torch.device("cpu"))
+    method = _method("ewc", stream, seeds=(0, 1))
     method.before_task(stream.tasks[0])
     data = stream.tasks[0].train.subset(torch.arange(12))
     fisher = empirical_fisher(method.model, data)
@@ -128,8 +133,11 @@ def test_empirical_fisher_is_the_mean_squared_per_sample_gradient(stream):
     method.model.eval()
     for i in range(len(data)):
         method.model.zero_grad()
-        x = data.to_float(data.x[i : i + 1])
-        F.cross_entropy(method.model(x)["logits"], data.y[i : i + 1]).backward()
+        x = data.to_float(data.x[:, i : i + 1]).expand(2, -1, -1, -1, -1)
+        logits = method.model(x)["logits"]  # (2 seeds, 1, classes)
+        F.cross_entropy(
+            logits.flatten(0, 1), data.y[0, i : i + 1].repeat(2), reduction="sum"
+        ).backward()
         for n, p in method.model.named_parameters():
             expected[n] += p.grad.pow(2) / len(data)
     for n in expected:
@@ -137,15 +145,84 @@ def test_empirical_fisher_is_the_mean_squared_per_sample_gradient(stream):
 
 
 def test_ewc_penalty_zero_at_the_anchor_and_growing_classifier(stream):
-    method = method_class("ewc")(BASE.replace(method="ewc"), stream, torch.device("cpu"))
+    method = _method("ewc", stream)
     method.before_task(stream.tasks[0])
     method.after_task(stream.tasks[0])
     assert method.penalty() == 0
     method.before_task(stream.tasks[1])  # the classifier gains two rows
     assert method.penalty() == 0
-    assert method.fisher["fc.weight"].shape == (2, method.model.feature_dim)
+    assert method.fisher["fc.weight"].shape == (1, 2, method.model.feature_dim)
     with torch.no_grad():
-        method.model.fc.weight[2:] += 1.0  # new rows: no penalty
+        method.model.fc.weight[:, 2:] += 1.0  # new rows: no penalty
         assert method.penalty() == 0
-        method.model.fc.weight[:2] += 1.0
+        method.model.fc.weight[:, :2] += 1.0
         assert method.penalty() > 0
+
+
+def test_a_diverging_run_stops_with_a_clear_message_and_caches_nothing():
+    from cl_teach import cache
+    from cl_teach.experiment import _key
+
+    cfg = BASE.replace(method="ewc", ewc_lambda=1e6, epochs=2)
+    with pytest.raises(DivergedError, match=r"seed 0 .*task 2, epoch \d.*--ewc-lambda"):
+        run(cfg, progress=False)
+    assert cache.load("run", _key(cfg)) is None
+    assert main(["run", "--method", "ewc", "--ewc-lambda", "1e6", "--epochs", "2", "--quiet"]) == 2
+
+
+def test_ewc_defaults_are_stable_on_seeds_0_to_9():
+    results = run_seeds(BASE.replace(method="ewc"), range(10), progress=False)
+    assert all(np.isfinite(r.array("accuracy_matrix")).sum() == 15 for r in results)
+    assert min(r.final_accuracy for r in results) > 0.15  # never collapsed to chance (0.1)
+
+
+def test_reservoir_stores_raw_images_and_the_logits_of_the_augmented_view():
+    """On CIFAR the loop augments; the buffer must keep the un-augmented uint8 image (as
+    mammoth's not_aug_inputs) and the logits the network gave the augmented view."""
+    cifar = _fake_cifar()
+    stream = Stream(cifar, "B0Inc5", 0)
+    method = method_class("dark_er")(
+        BASE.replace(method="dark_er", dataset="cifar10", budget=1000, backbone="cnn"),
+        stream, torch.device("cpu"), [0],
+    )  # fmt: skip
+    method.before_task(stream.tasks[0])
+    method.optimizer = method.make_optimizer(0.0)
+    seen = []
+    original = method.model.forward
+    method.model.forward = lambda x: seen.append(x) or original(x)
+    fit(method, stream.tasks[0].train, method.random, epochs=1, batch_size=8, lr=0.0,
+        augment=True)  # fmt: skip
+    stored = method.memory.x[0, : len(method.memory)]
+    train = stream.tasks[0].train.x[0]
+    assert all(any(torch.equal(img, t) for t in train) for img in stored)  # exact raw images
+    first = seen[0]  # the first stream batch fills slots 0..7 (the buffer was empty)
+    assert not torch.allclose(first[0], stream.train.to_float(stored[:8]))  # augmented views
+    with torch.no_grad():  # lr 0: the same network, in train mode on the same batch
+        z = original(first)["logits"][0]
+    torch.testing.assert_close(method.memory.logits[0, :8], z)
+
+
+def _fake_cifar(n=40):
+    from cl_teach.data import DATASETS, _make
+
+    g = np.random.default_rng(0)
+    x = g.integers(0, 256, (n, 3, 32, 32)).astype(np.uint8)
+    y = np.arange(n) % 10
+    return _make(DATASETS["cifar10"], x, y, x[:10], y[:10])
+
+
+def test_replay_forwards_current_and_memory_samples_in_one_batch(stream):
+    """As mammoth's ER: one forward pass over [current; memory], so BatchNorm normalises
+    old and new samples together."""
+    method = _method("replay", stream, budget=40, batch_size=16)
+    shapes, original = [], method.model.forward
+    for task in stream.tasks[:2]:
+        shapes.clear()
+        method.before_task(task)
+        method.optimizer = method.make_optimizer(0.0)
+        method.model.forward = lambda x: shapes.append(tuple(x.shape)) or original(x)
+        fit(method, task.train, method.random, epochs=1, batch_size=16, lr=0.01)
+        method.model.forward = original
+        method.after_task(task)
+    assert shapes[0] == (1, 32, 1, 8, 8)  # 16 current + 16 replayed, one pass
+    assert len(shapes) == -(-len(stream.tasks[1].train) // 16)  # one forward per step
