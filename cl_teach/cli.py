@@ -19,33 +19,53 @@ from .data import DATASETS, DatasetUnavailableError
 
 def _add_config_options(parser: argparse.ArgumentParser, config_cls) -> None:
     """One option per dataclass field: ``lr`` -> ``--lr``; a bool field that defaults to
-    True gets the off-switch named in its metadata (``--no-freeze``)."""
+    True gets the off-switch named in its metadata (``--no-freeze``). An option that may be
+    empty takes ``none``. Only the options given appear in the parsed namespace, so they
+    override a preset and the rest keep the preset's (or the config's) values."""
     hints = typing.get_type_hints(config_cls)
     for f in dataclasses.fields(config_cls):
         kind, meta = hints[f.name], dict(f.metadata)
         flag = meta.pop("flag", "--" + f.name.replace("_", "-"))
+        common = {"dest": f.name, "default": argparse.SUPPRESS}
         if kind is bool:
             action = "store_false" if f.default else "store_true"
-            parser.add_argument(flag, dest=f.name, action=action, help=meta["help"])
+            parser.add_argument(flag, action=action, help=meta["help"], **common)
             if "on_flag" in meta:  # the explicit default, e.g. --train-base
                 parser.add_argument(
-                    meta["on_flag"], dest=f.name, action="store_true", help="the default"
+                    meta["on_flag"], action="store_true", help="the default", **common
                 )
-            parser.set_defaults(**{f.name: f.default})
             continue
-        if typing.get_origin(kind) in (typing.Union, types.UnionType):  # X | None
+        optional = typing.get_origin(kind) in (typing.Union, types.UnionType)  # X | None
+        if optional:
             kind = next(a for a in typing.get_args(kind) if a is not type(None))
-        if typing.get_origin(kind) is tuple:
-            item = typing.get_args(kind)[0]
-            parser.add_argument(flag, dest=f.name, type=item, nargs="*", help=meta["help"])
-        else:
-            parser.add_argument(flag, dest=f.name, type=kind, help=meta["help"])
-        parser.set_defaults(**{f.name: f.default})
+        nargs = "*" if typing.get_origin(kind) is tuple else None
+        item = typing.get_args(kind)[0] if nargs else kind
+        parse = _or_none(item) if optional else item
+        parser.add_argument(flag, type=parse, nargs=nargs, help=meta["help"], **common)
 
 
-def _config_from(args: argparse.Namespace, config_cls):
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    return config_cls(**{k: v for k, v in vars(args).items() if k in names})
+def _or_none(kind):
+    def parse(text: str):
+        return None if text.lower() == "none" else kind(text)
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _config_from(args: argparse.Namespace, kind: str):
+    """The config of ``args.preset`` (or the defaults) with the options given applied."""
+    from .presets import config
+
+    return config(getattr(args, "preset", None), kind, **_given(args, kind))
+
+
+def _given(args: argparse.Namespace, kind: str) -> dict:
+    from .config import RunConfig
+    from .plasticity import PlasticityConfig
+
+    cls = {"run": RunConfig, "plasticity": PlasticityConfig}[kind]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in vars(args).items() if k in names}
 
 
 def _emit(payload: dict, target: str | None) -> None:
@@ -60,9 +80,9 @@ def _emit(payload: dict, target: str | None) -> None:
 HEADLINE = ("final_accuracy", "average_incremental_accuracy", "forgetting", "backward_transfer")
 
 
-def _seeds(args) -> list[int]:
+def _seeds(args, cfg) -> list[int]:
     if args.seeds is None:
-        return [args.seed]
+        return [cfg.seed]
     if args.seeds < 1:
         raise ValueError(f"--seeds {args.seeds}: ask for at least one seed")
     return list(range(args.seeds))
@@ -84,8 +104,10 @@ def over_seeds(per_seed: list[dict], names) -> dict:
 def _run(args) -> None:
     from .experiment import run_seeds
 
-    cfg = _config_from(args, RunConfig)
-    results = run_seeds(cfg, _seeds(args), use_cache=not args.no_cache, progress=not args.quiet)
+    cfg = _config_from(args, "run")
+    results = run_seeds(
+        cfg, _seeds(args, cfg), use_cache=not args.no_cache, progress=not args.quiet
+    )
     if args.seeds is None:
         _emit(results[0].to_json(), args.json)
     else:
@@ -122,7 +144,8 @@ def _run(args) -> None:
 def _memory(args) -> None:
     from .equal_memory import MemoryConfig, memory_table
 
-    t = memory_table(_config_from(args, MemoryConfig))
+    names = {f.name for f in dataclasses.fields(MemoryConfig)}
+    t = memory_table(MemoryConfig(**{k: v for k, v in vars(args).items() if k in names}))
     _emit(t, args.json)
     if args.json != "-":
         print(
@@ -140,9 +163,9 @@ def _memory(args) -> None:
 
 
 def _plasticity(args) -> None:
-    from .plasticity import PlasticityConfig, last_fifth, run_plasticity
+    from .plasticity import last_fifth, run_plasticity
 
-    cfg = _config_from(args, PlasticityConfig)
+    cfg = _config_from(args, "plasticity")
     result = run_plasticity(cfg, use_cache=not args.no_cache)
     _emit({k: v for k, v in result.items() if k != "cached"}, args.json)
     if args.json != "-":
@@ -154,6 +177,18 @@ def _plasticity(args) -> None:
             f"  dormant units: first {dormant[0]:.3f}  final {dormant[-1]:.3f}  "
             f"units replaced {result['units_replaced']}  {result['seconds']:.1f} s"
         )
+
+
+def _presets(args) -> None:
+    from .presets import load, names
+
+    listing = [load(name) for name in names()]
+    if args.json:
+        _emit({p["name"]: p for p in listing}, args.json)
+        return
+    for p in listing:
+        print(f"{p['name']}  ({p['kind']}, v{p['version']})\n  source: {p['source']}\n"
+              f"  on a GPU: {p['estimate']}")  # fmt: skip
 
 
 def _download(args) -> None:
@@ -169,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="train a method through a class-incremental stream")
+    p.add_argument("--preset", help="start from a paper's setting (python -m cl_teach presets)")
     _add_config_options(p, RunConfig)
     p.add_argument(
         "--seeds",
@@ -191,10 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .plasticity import PlasticityConfig
 
     p = sub.add_parser("plasticity", help="loss of plasticity: a long sequence of new tasks")
+    p.add_argument("--preset", help="start from a paper's setting (python -m cl_teach presets)")
     _add_config_options(p, PlasticityConfig)
     p.add_argument("--json", metavar="PATH|-", help="write the result as JSON (- = stdout)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.set_defaults(func=_plasticity)
+
+    p = sub.add_parser("presets", help="the papers' settings: name, source, time on a GPU")
+    p.add_argument("--json", metavar="PATH|-", help="write them as JSON (- = stdout)")
+    p.set_defaults(func=_presets)
 
     p = sub.add_parser("download", help="download datasets into the data folder")
     p.add_argument("datasets", nargs="+", choices=[d for d in DATASETS if d != "digits"])

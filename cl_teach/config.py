@@ -30,8 +30,11 @@ class RunConfig:
     seed: int = field(
         default=0, metadata=_opt("seed of initialisation, batch order and memory draws")
     )
-    class_order_seed: int = field(
-        default=0, metadata=_opt("seed of the class order (the same stream for every --seed)")
+    class_order_seed: int | None = field(
+        default=0,
+        metadata=_opt(
+            "seed of the class order, the same stream for every --seed (none: natural order)"
+        ),
     )
     train_per_class: int | None = field(
         default=None, metadata=_opt("keep only this many training images per class")
@@ -151,6 +154,17 @@ class RunConfig:
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
         if self.first_milestones is not None:
             object.__setattr__(self, "first_milestones", tuple(map(int, self.first_milestones)))
+
+    @property
+    def step(self) -> int:
+        """Classes per task after the first (the k of ``B<b>Inc<k>``)."""
+        return int(self.scenario.split("Inc")[1])
+
+    def num_classes(self) -> int:
+        """The number of classes of the dataset."""
+        from .data import dataset_info
+
+        return dataset_info(self.dataset).num_classes
 
     def schedule(self, task: int) -> dict:
         """Task ``task``'s training schedule: epochs, lr, milestones, weight decay (the

@@ -250,8 +250,12 @@ def parse_scenario(scenario: str, num_classes: int) -> list[int]:
     return sizes + [step] * ((num_classes - base) // step)
 
 
-def class_order(num_classes: int, seed: int) -> list[int]:
-    """A fixed permutation of the classes drawn from a seed (PyCIL uses seed 1993)."""
+def class_order(num_classes: int, seed: int | None) -> list[int]:
+    """A fixed permutation of the classes drawn from a seed, as PyCIL draws it
+    (``np.random.seed(1993); np.random.permutation``); ``None``: the natural order 0..K-1
+    (mammoth's sequential datasets)."""
+    if seed is None:
+        return list(range(num_classes))
     return np.random.RandomState(seed).permutation(num_classes).tolist()
 
 

@@ -120,6 +120,18 @@ def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -
     return [results[s] for s in seeds]
 
 
+def run_grid(configs: dict[str, RunConfig], seeds, *, progress=None) -> dict[str, list[Result]]:
+    """Every config of ``configs`` over ``seeds`` (cached per seed): ``{label: [Result per
+    seed]}``. ``progress(run, runs, epochs done, epochs)`` is told where training is."""
+    out = {}
+    for k, (label, cfg) in enumerate(configs.items()):
+        report = progress and functools.partial(progress, k, len(configs))
+        out[label] = run_seeds(cfg, seeds, progress=report or False)
+    if progress:
+        progress(len(configs), len(configs), 0, 0)
+    return out
+
+
 def _key(cfg: RunConfig) -> dict:
     return {**cfg.to_dict(), "device": resolve_device(cfg.device).type}
 

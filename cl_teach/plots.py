@@ -1,6 +1,12 @@
 """Figures that teach: per-class heatmaps, accuracy curves, the accuracy matrix, the stream.
 
-Each function draws on ``ax`` (a new figure if omitted) and returns the axes.
+One style for every notebook, readable on a projector and for colour-blind readers: the
+Okabe-Ito palette with one colour per method everywhere (:func:`color`), large labels, and
+accuracy colour scales fixed to 0..1. A figure of several seeds draws their mean with a
+band (the 95% interval of the mean, Student's t), or each seed as a point.
+
+Functions take a :class:`~cl_teach.experiment.Result` or a list of them (one per seed),
+draw on ``ax`` (a new figure if omitted) and return the axes.
 """
 
 from __future__ import annotations
@@ -11,7 +17,36 @@ import seaborn as sns
 
 from .experiment import Result
 
-sns.set_theme(style="whitegrid", context="notebook")
+#: Okabe & Ito's colour-blind-safe palette
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+             "#000000", "#999999"]  # fmt: skip
+#: one colour per method, in every notebook
+METHOD_COLORS = {
+    "finetune": "#999999",
+    "joint": "#000000",
+    "replay": "#0072B2",
+    "ewc": "#CC79A7",
+    "dark_er": "#56B4E9",
+    "dark_er_pp": "#009E73",
+    "der": "#D55E00",
+    "memo": "#E69F00",
+    "bp": "#D55E00",
+    "retrain": "#999999",
+    "head_reset": "#CC79A7",
+    "l2": "#56B4E9",
+    "snp": "#E69F00",
+    "cbp": "#0072B2",
+}
+ANNOTATION = {"size": 11}  # numbers written in heatmap cells
+
+sns.set_theme(style="whitegrid", context="notebook", font_scale=1.2, palette=OKABE_ITO)
+
+
+def color(method: str, default: str | None = None) -> str | None:
+    """The colour of a method (its name, or a label that starts with it)."""
+    if method in METHOD_COLORS:
+        return METHOD_COLORS[method]
+    return next((c for m, c in METHOD_COLORS.items() if method.lower().startswith(m)), default)
 
 
 def _axes(ax, size=(6, 4)):
@@ -20,15 +55,68 @@ def _axes(ax, size=(6, 4)):
     return ax
 
 
+def seeds_of(runs: Result | list[Result]) -> list[Result]:
+    return [runs] if isinstance(runs, Result) else list(runs)
+
+
+def mean_array(runs, name: str) -> np.ndarray:
+    """The mean over seeds of a per-run array (NaN where not measured)."""
+    return np.mean([r.array(name) for r in seeds_of(runs)], axis=0)
+
+
+def interval(values) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over the first axis (seeds) and the half-width of its 95% interval."""
+    from .metrics import seed_summary
+
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 1:
+        v = v[:, None]
+    stats = [seed_summary(column) for column in v.T]
+    return np.array([s["mean"] for s in stats]), np.array([s["ci95"] for s in stats])
+
+
+def band(ax, x, values, label: str | None = None, color: str | None = None, **line):
+    """Mean over seeds (rows of ``values``) as a line, its 95% interval as a band."""
+    mean, half = interval(values)
+    (drawn,) = ax.plot(x, mean, label=label, color=color, **line)
+    if len(values) > 1:
+        ax.fill_between(x, mean - half, mean + half, color=drawn.get_color(), alpha=0.2, lw=0)
+    return drawn
+
+
+def seed_points(groups: dict[str, list[float]], ax=None, ylabel: str = "", title: str = "",
+                colors: dict | None = None):  # fmt: skip
+    """One bar per group at its mean over seeds, a dot per seed and the 95% interval."""
+    ax = _axes(ax)
+    for k, (name, values) in enumerate(groups.items()):
+        values = np.asarray(values, dtype=float)
+        mean, half = interval(values)
+        c = (colors or {}).get(name) or color(name, OKABE_ITO[k % len(OKABE_ITO)])
+        ax.bar(k, mean[0], color=c, alpha=0.45, width=0.6)
+        ax.errorbar(k, mean[0], yerr=half[0], color="k", capsize=6, lw=1.5)
+        jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else [0]
+        ax.plot(k + np.asarray(jitter), values, "o", color=c, mec="k", ms=6)
+    ax.set_xticks(range(len(groups)), list(groups), rotation=15, ha="right")
+    ax.set(ylabel=ylabel, title=title)
+    return ax
+
+
 def _task_bounds(result: Result) -> np.ndarray:
     return np.cumsum(result.classes_per_task)[:-1]
 
 
-def per_class_heatmap(result: Result, ax=None, title: str | None = None, annotate: bool = True):
+def _seeds_note(runs) -> str:
+    n = len(seeds_of(runs))
+    return "" if n == 1 else f" (mean of {n} seeds)"
+
+
+def per_class_heatmap(runs, ax=None, title: str | None = None, annotate: bool = True):
     """Rows: after task i. Columns: classes in the order they arrive (labelled with their
-    original label). Cells: test accuracy of that class; blank where not seen yet."""
-    acc = result.array("per_class_accuracy")
-    ax = _axes(ax, (0.55 * acc.shape[1] + 2, 0.45 * acc.shape[0] + 1.5))
+    original label). Cells: test accuracy of that class (mean over seeds); blank where not
+    seen yet."""
+    first = seeds_of(runs)[0]
+    acc = mean_array(runs, "per_class_accuracy")
+    ax = _axes(ax, (0.6 * acc.shape[1] + 2.5, 0.5 * acc.shape[0] + 1.8))
     sns.heatmap(
         acc,
         ax=ax,
@@ -37,45 +125,44 @@ def per_class_heatmap(result: Result, ax=None, title: str | None = None, annotat
         cmap="viridis",
         annot=annotate and acc.shape[1] <= 20,
         fmt=".2f",
-        annot_kws={"size": 8},
+        annot_kws=ANNOTATION,
         cbar_kws={"label": "accuracy"},
-        xticklabels=result.class_order,
+        xticklabels=first.class_order,
         yticklabels=[f"after task {i + 1}" for i in range(len(acc))],
         mask=np.isnan(acc),
     )
-    for b in _task_bounds(result):
+    for b in _task_bounds(first):
         ax.axvline(b, color="white", lw=2)
     ax.grid(False)
     ax.set_xlabel("class (in order of arrival)")
-    ax.set_title(title or f"{result.method}: per-class accuracy")
+    ax.set_title((title or f"{first.method}: per-class accuracy") + _seeds_note(runs))
     return ax
 
 
-def accuracy_curves(results: dict[str, Result], ax=None, title: str | None = None):
-    """Accuracy on all seen classes after each task, one line per method."""
+def accuracy_curves(results: dict, ax=None, title: str | None = None):
+    """Accuracy on all seen classes after each task, one line per method: the mean over
+    seeds with its 95% interval as a band."""
     ax = _axes(ax)
-    for name, r in results.items():
-        seen = np.cumsum(r.classes_per_task)
-        ax.plot(
-            seen,
-            r.task_accuracy,
-            marker="o",
-            label=f"{name} (avg {r.average_incremental_accuracy:.2f})",
-        )
+    for name, runs in results.items():
+        runs = seeds_of(runs)
+        seen = np.cumsum(runs[0].classes_per_task)
+        avg = np.mean([r.average_incremental_accuracy for r in runs])
+        band(ax, seen, [r.task_accuracy for r in runs], f"{name} (avg {avg:.2f})",
+             color(name), marker="o")  # fmt: skip
     ax.set(
         xlabel="classes seen",
         ylabel="accuracy on all seen classes",
         ylim=(0, 1.02),
-        title=title or "accuracy after each task",
+        title=title or "accuracy after each task" + _seeds_note(next(iter(results.values()))),
     )
     ax.legend()
     return ax
 
 
-def accuracy_matrix(result: Result, ax=None, title: str | None = None):
-    """R[i, j]: accuracy on task j's classes after training task i."""
-    R = result.array("accuracy_matrix")
-    ax = _axes(ax, (0.7 * len(R) + 2, 0.6 * len(R) + 1.5))
+def accuracy_matrix(runs, ax=None, title: str | None = None):
+    """R[i, j]: accuracy on task j's classes after training task i (mean over seeds)."""
+    R = mean_array(runs, "accuracy_matrix")
+    ax = _axes(ax, (0.7 * len(R) + 2.5, 0.6 * len(R) + 1.8))
     labels = [str(i + 1) for i in range(len(R))]
     sns.heatmap(
         R,
@@ -85,6 +172,7 @@ def accuracy_matrix(result: Result, ax=None, title: str | None = None):
         cmap="viridis",
         annot=len(R) <= 12,
         fmt=".2f",
+        annot_kws=ANNOTATION,
         mask=np.isnan(R),
         xticklabels=labels,
         yticklabels=labels,
@@ -94,20 +182,31 @@ def accuracy_matrix(result: Result, ax=None, title: str | None = None):
     ax.set(
         xlabel="evaluated on task j",
         ylabel="after training task i",
-        title=title or f"{result.method}: accuracy matrix R[i, j]",
+        title=(title or f"{seeds_of(runs)[0].method}: accuracy matrix R[i, j]") + _seeds_note(runs),
     )
     return ax
 
 
-def classifier_norms(result: Result, ax=None, task: int = -1, title: str | None = None):
-    """The L2 norm of each class's classifier row after a task, old vs newest classes."""
-    norms = result.array("classifier_norms")[task]
+def classifier_norms(runs, ax=None, task: int = -1, title: str | None = None):
+    """The L2 norm of each class's classifier row after a task, old vs newest classes:
+    bars at the mean over seeds, a dot per seed, a line at each group's mean."""
+    runs = seeds_of(runs)
+    result = runs[0]
+    norms = np.array([r.array("classifier_norms")[task] for r in runs])
     t = task % len(result.classes_per_task)
     seen = int(np.sum(result.classes_per_task[: t + 1]))
     new_from = seen - result.classes_per_task[t]
     ax = _axes(ax)
-    colors = ["tab:blue" if c < new_from else "tab:orange" for c in range(seen)]
-    ax.bar(range(seen), norms[:seen], color=colors)
+    mean = norms[:, :seen].mean(0)
+    colors = [OKABE_ITO[0] if c < new_from else OKABE_ITO[1] for c in range(seen)]
+    ax.bar(range(seen), mean, color=colors, alpha=0.7)
+    if len(runs) > 1:
+        for c in range(seen):
+            ax.plot([c] * len(runs), norms[:, c], ".", color="k", ms=4)
+    for lo, hi, group in ((0, new_from, "old"), (new_from, seen, "new")):
+        if hi > lo:
+            ax.hlines(mean[lo:hi].mean(), lo - 0.4, hi - 0.6, color="k", lw=2, ls="--")
+            ax.text(hi - 0.6, mean[lo:hi].mean(), f" {group} mean", va="bottom", fontsize=10)
     ax.set_xticks(range(seen), [str(c) for c in result.class_order[:seen]])
     ax.set(
         xlabel="class (blue: old, orange: new)",
@@ -128,7 +227,7 @@ def stream_picture(stream, per_class: int = 3, fig=None):
     for t, task in enumerate(stream.tasks):
         axes[0, t].set_title(f"task {t + 1}", fontsize=10)
         for k, c in enumerate(task.classes):
-            xs = task.train.x[task.train.y == c][:per_class].cpu()
+            xs = task.train.x[0, task.train.y[0] == c][:per_class].cpu()
             for r, img in enumerate(xs):
                 ax = axes[k * per_class + r, t]
                 ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray_r")
@@ -148,13 +247,14 @@ def stream_picture(stream, per_class: int = 3, fig=None):
 # --- expandable networks (DER, MEMO) and memory --------------------------------------------
 
 
-def parameter_growth(results: dict[str, Result], ax=None, title: str | None = None):
+def parameter_growth(results: dict, ax=None, title: str | None = None):
     """Parameters after each task, one line per method (DER grows by a backbone per task,
     MEMO by a specialized block, a single network by classifier rows only)."""
     ax = _axes(ax)
-    for name, r in results.items():
+    for name, runs in results.items():
+        r = seeds_of(runs)[0]  # the same for every seed
         tasks = np.arange(1, len(r.num_parameters_per_task) + 1)
-        ax.plot(tasks, r.num_parameters_per_task, marker="o", label=name)
+        ax.plot(tasks, r.num_parameters_per_task, marker="o", label=name, color=color(name))
     ax.set(xlabel="after task", ylabel="parameters", title=title or "parameters per task")
     ax.set_xticks(tasks)
     ax.set_ylim(bottom=0)
@@ -162,60 +262,46 @@ def parameter_growth(results: dict[str, Result], ax=None, title: str | None = No
     return ax
 
 
-def norms_before_after(result: Result, ax=None, task: int = -1, title: str | None = None):
+def norms_before_after(runs, ax=None, task: int = -1, title: str | None = None):
     """Classifier row norms of each class after a task, before weight aligning (extras
-    ``classifier_norms_before_align``) and after (``classifier_norms``)."""
-    before = np.asarray(result.extras["classifier_norms_before_align"][task], dtype=float)
-    after = result.array("classifier_norms")[task][: len(before)]
+    ``classifier_norms_before_align``) and after (``classifier_norms``): means over seeds,
+    with each group's (old, new) mean as a line."""
+    runs = seeds_of(runs)
+    result = runs[0]
+    before = np.mean([r.extras["classifier_norms_before_align"][task] for r in runs], 0)
+    after = mean_array(runs, "classifier_norms")[task][: len(before)]
     t = task % len(result.classes_per_task)
     new_from = len(before) - result.classes_per_task[t]
     ax = _axes(ax)
     pos = np.arange(len(before))
-    ax.bar(pos - 0.2, before, 0.4, color="tab:gray", label="before aligning")
-    ax.bar(pos + 0.2, after, 0.4, color="tab:orange", label="after aligning")
+    ax.bar(pos - 0.2, before, 0.4, color=OKABE_ITO[8], label="before aligning")
+    ax.bar(pos + 0.2, after, 0.4, color=OKABE_ITO[1], label="after aligning")
+    for values, shift, c in ((before, -0.2, "k"), (after, 0.2, OKABE_ITO[3])):
+        for lo, hi in ((0, new_from), (new_from, len(before))):
+            ax.hlines(values[lo:hi].mean(), lo - 0.4 + shift, hi - 0.6 + shift, color=c, lw=2)
     ax.axvline(new_from - 0.5, color="k", lw=1, ls="--")
     ax.set_xticks(pos, [str(c) for c in result.class_order[: len(before)]])
     ax.set(
-        xlabel="class (right of the dashed line: new)",
+        xlabel="class (right of the dashed line: new); lines: group means",
         ylabel="|w_c|",
-        title=title or f"classifier norms after task {t + 1}",
+        title=(title or f"classifier norms after task {t + 1}") + _seeds_note(runs),
     )
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="lower left", fontsize=10)
     return ax
 
 
-def block_change(result: Result, ax=None, title: str | None = None):
-    """How far each block of the newest backbone moved from the copy it started as, per
-    task (extras ``block_change``): small = general, large = specialising."""
-    rows = result.extras["block_change"]
-    names = list(rows[0])
+def memory_curve(grid: dict[str, list], ax=None, title: str | None = None):
+    """Final accuracy against total memory (model + exemplars, bytes), one line per method,
+    each point the mean over seeds with its 95% interval: the comparison at equal memory.
+    ``grid[method]`` lists the runs (a Result or one per seed) at each memory level."""
     ax = _axes(ax)
-    width = 0.8 / len(rows)
-    for k, row in enumerate(rows):
-        ax.bar(
-            np.arange(len(names)) + (k - (len(rows) - 1) / 2) * width,
-            [row[n] for n in names],
-            width,
-            label=f"task {k + 2}",
+    for name, levels in grid.items():
+        levels = sorted(
+            (seeds_of(r) for r in levels), key=lambda r: sum(r[0].memory_bytes.values())
         )
-    ax.set_xticks(np.arange(len(names)), names)
-    ax.set(
-        xlabel="block (input -> output)",
-        ylabel="||w - w_start|| / ||w_start||",
-        title=title or "how much each block changes in a task",
-    )
-    ax.legend(fontsize=8)
-    return ax
-
-
-def memory_curve(grid: dict[str, list[Result]], ax=None, title: str | None = None):
-    """Final accuracy against total memory (model + exemplars, bytes), one line per method:
-    the comparison at equal memory."""
-    ax = _axes(ax)
-    for name, runs in grid.items():
-        runs = sorted(runs, key=lambda r: sum(r.memory_bytes.values()))
-        kb = [sum(r.memory_bytes.values()) / 1024 for r in runs]
-        ax.plot(kb, [r.final_accuracy for r in runs], marker="o", label=name)
+        kib = [sum(r[0].memory_bytes.values()) / 1024 for r in levels]
+        mean, half = interval(np.array([[x.final_accuracy for x in r] for r in levels]).T)
+        ax.errorbar(kib, mean, yerr=half, marker="o", capsize=4, label=name, color=color(name))
     ax.set(
         xlabel="total memory: model + exemplars (KiB)",
         ylabel="final accuracy",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import forgetting
-from . import not_answered
+from . import as_number, as_whole_number, as_whole_numbers, not_answered
 
 
 def check_forgetting_function(my_forgetting) -> bool:
-    """Exercise 1: your ``my_forgetting(R)`` against Chaudhry et al.'s definition on random
+    """Exercise 2: your ``my_forgetting(R)`` against Chaudhry et al.'s definition on random
     accuracy matrices."""
     if not_answered(my_forgetting):
         return False
@@ -29,14 +29,29 @@ def check_forgetting_function(my_forgetting) -> bool:
     return True
 
 
+def check_prediction(prediction, runs) -> bool:
+    """Exercise 1 (predict, then run): fine-tuning's final accuracy after the last task."""
+    if not_answered(prediction) or (value := as_number(prediction)) is None:
+        return False
+    truth = float(np.mean([r.final_accuracy for r in runs]))
+    tasks = len(runs[0].classes_per_task)
+    verdict = "Close" if abs(value - truth) <= 0.1 else "Not close"
+    print(
+        f"{verdict}: you predicted {value:.2f}; fine-tuning reached {truth:.2f} (mean of "
+        f"{len(runs)} seeds). With {tasks} equal tasks, recognising only the last one gives about "
+        f"1/{tasks} = {1 / tasks:.2f}: the network keeps nothing of the earlier tasks."
+    )
+    return verdict == "Close"
+
+
 def check_survivors(answer, result) -> bool:
-    """Exercise 2: which original class labels does fine-tuning still recognise (accuracy
+    """Exercise 3: which original class labels does fine-tuning still recognise (accuracy
     above 0.5) after the last task?"""
-    if not_answered(answer):
+    if not_answered(answer) or (digits := as_whole_numbers(answer)) is None:
         return False
     last = np.asarray(result.per_class_accuracy[-1], dtype=float)
     truth = sorted(result.class_order[c] for c in np.flatnonzero(last > 0.5))
-    if sorted(int(a) for a in answer) == truth:
+    if digits == truth:
         print(
             f"Correct: only {truth} survive, the classes of the last task. The rest were "
             "overwritten even though nothing in the network was 'deleted'."
@@ -44,17 +59,20 @@ def check_survivors(answer, result) -> bool:
         return True
     print(
         f"Not quite. Read the last row of the fine-tuning heatmap (labels on the x axis are "
-        f"the original digits). You gave {sorted(answer)}."
+        f"the original digits). You gave {digits}."
     )
     return False
 
 
 def check_scenario_tasks(answer) -> bool:
     """Notebook 00: how many tasks does CIFAR-100 B50Inc10 have?"""
-    if not_answered(answer):
+    if not_answered(answer) or (tasks := as_whole_number(answer)) is None:
         return False
-    if answer == 6:
+    if tasks == 6:
         print("Correct: one task of 50 classes, then 5 tasks of 10.")
         return True
-    print("Not quite: B50 means a first task of 50 classes; Inc10 adds 10 per later task.")
+    print(
+        f"Not quite ({tasks}): B50 means a first task of 50 classes; Inc10 adds 10 classes "
+        "per later task, until all 100 are seen."
+    )
     return False

@@ -1,4 +1,5 @@
-"""ipywidgets panels: controls, a Run button, a status line and a plot area.
+"""ipywidgets panels: controls, a seeds control, a Run button, a progress bar, a status
+line and a plot area.
 
 One module per notebook builds its panel on :class:`RunPanel`; tests drive a panel the
 way a student does (set ``.value`` on a control, ``panel.button.click()``) and read
@@ -14,19 +15,28 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 
+SEED_CHOICES = (1, 3, 5, 10)
+
 
 class RunPanel:
-    """``compute(**values) -> result`` runs on a click; ``draw(result) -> Figure`` shows it.
+    """``compute(**values, progress=...) -> result`` runs on a click (``values`` hold
+    ``seeds`` too unless ``seeds=None``: a panel that trains nothing); ``draw(result) ->
+    Figure`` shows it. ``progress(run, runs, epochs done, epochs)`` moves the panel's
+    progress bar while runs train.
 
-    A failed run (bad input, a missing dataset) shows its message in the status line and
-    keeps the last good result and plot.
+    A failed run (bad input, a missing dataset, a diverging run) or an interrupted one
+    (Kernel > Interrupt) shows its message in the status line and keeps the last good
+    result and plot; nothing of an unfinished run is cached.
     """
 
-    def __init__(
-        self, controls: dict[str, W.Widget], compute: Callable, draw: Callable, title: str = ""
-    ):
-        self.controls, self.compute, self.draw = controls, compute, draw
+    def __init__(self, controls: dict[str, W.Widget], compute: Callable, draw: Callable,
+                 title: str = "", seeds: int | None = 5):  # fmt: skip
+        self.controls = dict(controls)
+        if seeds is not None:
+            self.controls["seeds"] = dropdown("seeds", sorted({*SEED_CHOICES, seeds}), seeds)
+        self.compute, self.draw = compute, draw
         self.button = W.Button(description="Run", button_style="primary", icon="play")
+        self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="220px"))
         self.status = W.HTML()
         self.output = W.Output()
         self.result = None
@@ -34,12 +44,12 @@ class RunPanel:
         self.error: str | None = None
         self.button.on_click(lambda _: self.run())
         header = [W.HTML(f"<b>{html.escape(title)}</b>")] if title else []
-        boxes = [W.Box([w], layout=W.Layout(margin="0 12px 4px 0")) for w in controls.values()]
+        boxes = [W.Box([w], layout=W.Layout(margin="0 12px 4px 0")) for w in self.controls.values()]
         self.widget = W.VBox(
             header
             + [
                 W.HBox(boxes, layout=W.Layout(flex_flow="row wrap")),
-                W.HBox([self.button, self.status]),
+                W.HBox([self.button, self.bar, self.status]),
                 self.output,
             ]
         )
@@ -47,24 +57,37 @@ class RunPanel:
     def values(self) -> dict:
         return {name: w.value for name, w in self.controls.items()}
 
+    def progress(self, run: int, runs: int, done: int, total: int) -> None:
+        """Runs done of all runs, and the epochs of the run in progress."""
+        self.bar.max = 100 * max(runs, 1)
+        self.bar.value = 100 * run + (100 * done // total if total else 0)
+        self.status.value = f"run {min(run + 1, runs)} of {runs}" + (
+            f", epoch {done} of {total}" if total else ""
+        )
+
     def run(self) -> None:
         self.button.disabled = True
-        self.status.value = "running..."
+        self.bar.value, self.status.value = 0, "starting..."
         try:
-            result = self.compute(**self.values())
+            result = self.compute(**self.values(), progress=self.progress)
             figure = self.draw(result)
         except (ValueError, FileNotFoundError) as err:
-            self.error = str(err)
-            self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
-            return
+            return self._fail(str(err))
+        except KeyboardInterrupt:
+            return self._fail("interrupted: the last figure stays; nothing unfinished was cached")
         finally:
             self.button.disabled = False
         self.error, self.result, self.figure = None, result, figure
+        self.bar.value = self.bar.max
         self.status.value = "done"
         with self.output:
             self.output.clear_output(wait=True)
             display(figure)
         plt.close(figure)
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self.status.value = f"<span style='color:#b00'>{html.escape(message)}</span>"
 
     def _ipython_display_(self):
         display(self.widget)

@@ -6,33 +6,13 @@ import matplotlib.pyplot as plt
 
 from .. import plots
 from ..config import RunConfig
-from ..experiment import run
+from ..lessons import forgetting
 from . import RunPanel, dropdown, log_slider, slider
-
-
-def forgetting_runs(
-    epochs: int,
-    lr: float,
-    classes_per_task: int,
-    order_seed: int,
-    dataset: str = "digits",
-    device: str = "auto",
-) -> dict:
-    """Fine-tuning and joint training on the same stream (cached)."""
-    cfg = RunConfig(
-        dataset=dataset,
-        scenario=f"B0Inc{classes_per_task}",
-        epochs=epochs,
-        lr=lr,
-        class_order_seed=order_seed,
-        device=device,
-    )
-    return {m: run(cfg.replace(method=m), progress=False) for m in ("finetune", "joint")}
 
 
 def draw_forgetting(results: dict):
     fig, axes = plt.subplots(
-        1, 3, figsize=(16, 4.2), layout="constrained", gridspec_kw={"width_ratios": [1.2, 1.2, 1]}
+        1, 3, figsize=(17, 4.6), layout="constrained", gridspec_kw={"width_ratios": [1.2, 1.2, 1]}
     )
     plots.per_class_heatmap(results["finetune"], axes[0], "fine-tuning: per-class accuracy")
     plots.per_class_heatmap(results["joint"], axes[1], "joint training: per-class accuracy")
@@ -40,18 +20,23 @@ def draw_forgetting(results: dict):
     return fig
 
 
-def forgetting_panel(
-    epochs=10, lr=0.05, classes_per_task=2, order_seed=0, dataset="digits", device="auto"
-) -> RunPanel:
+def forgetting_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
+    """Epochs, learning rate, classes per task and class order of ``base``'s stream; the
+    ranges include ``base``'s values."""
+    classes = base.num_classes()
+    steps = sorted({s for s in (1, 2, 5, 10, 20) if classes % s == 0} | {base.step})
     controls = {
-        "epochs": slider("epochs per task", epochs, 1, 30),
-        "lr": log_slider("learning rate", lr, -3, 0),
-        "classes_per_task": dropdown("classes per task", [1, 2, 5], classes_per_task),
-        "order_seed": slider("class-order seed", order_seed, 0, 9),
+        "epochs": slider("epochs per task", base.epochs, 1, max(30, base.epochs)),
+        "lr": log_slider("learning rate", base.lr, -4, 0),
+        "classes_per_task": dropdown("classes per task", steps, base.step),
+        "order_seed": slider(
+            "class-order seed", base.class_order_seed, 0, max(9, base.class_order_seed)
+        ),  # fmt: skip
     }
-    return RunPanel(
-        controls,
-        lambda **v: forgetting_runs(**v, dataset=dataset, device=device),
-        draw_forgetting,
-        "Fine-tuning vs joint training",
-    )
+
+    def compute(epochs, lr, classes_per_task, order_seed, seeds, progress=None):
+        scenario = base.scenario if classes_per_task == base.step else f"B0Inc{classes_per_task}"
+        cfg = base.replace(epochs=epochs, lr=lr, scenario=scenario, class_order_seed=order_seed)
+        return forgetting.runs(cfg, seeds, progress)
+
+    return RunPanel(controls, compute, draw_forgetting, "Fine-tuning vs joint training", seeds)

@@ -14,7 +14,8 @@ def stream_panel(dataset: str = "digits") -> RunPanel:
     }
     return RunPanel(
         controls,
-        lambda scenario, order_seed: Stream(load_dataset(dataset), scenario, order_seed),
+        lambda scenario, order_seed, progress: Stream(load_dataset(dataset), scenario, order_seed),
         lambda stream: plots.stream_picture(stream, per_class=2),
         "A class-incremental stream",
+        seeds=None,
     )

@@ -1,0 +1,90 @@
+"""The experiments behind each notebook's figures, and the claims its text makes.
+
+One module per notebook. The notebook, its panel and its claim tests
+(``tests/claims/``) call the same functions, so the text and the numbers cannot drift
+apart: every claim is computed from runs over several seeds (5 by default) and says
+whether it holds, with its evidence. A claim about a difference holds only when the
+difference is clear of the seeds' spread: its 95% interval, paired by seed, excludes 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import RunConfig
+from ..metrics import seed_summary
+
+SEEDS = 5  # seeds of a headline figure
+
+
+def base(setting: RunConfig, preset: str | None = None, **overrides) -> RunConfig:
+    """A notebook's config: its offline ``setting``, or the paper's ``preset`` (see
+    ``python -m cl_teach presets``), with the overrides of its parameters cell (``None``
+    keeps the value)."""
+    from ..presets import config
+
+    cfg = setting if preset is None else config(preset)
+    return cfg.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def seed_list(seeds) -> list[int]:
+    """``5`` -> seeds 0..4; a list stays as it is."""
+    return list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+
+
+@dataclass
+class Difference:
+    """``a - b`` of one number, paired by seed: per-seed values, mean and 95% interval."""
+
+    per_seed: list[float]
+    mean: float
+    ci95: float
+
+    @property
+    def clear(self) -> bool:
+        """The 95% interval excludes 0 (with a single seed nothing is clear)."""
+        return len(self.per_seed) > 1 and abs(self.mean) > self.ci95
+
+    def __str__(self) -> str:
+        return f"{self.mean:+.3f} +- {self.ci95:.3f} (95% interval, {len(self.per_seed)} seeds)"
+
+
+def values(runs, metric: str = "final_accuracy") -> list[float]:
+    """One number per seed: ``metric`` of each run (a field, or a function of a run)."""
+    return [float(metric(r) if callable(metric) else getattr(r, metric)) for r in runs]
+
+
+def difference(a, b, metric="final_accuracy") -> Difference:
+    """``metric`` of runs ``a`` minus runs ``b``, paired by seed."""
+    seeds_a, seeds_b = [r.seed for r in a], [r.seed for r in b]
+    if seeds_a != seeds_b:
+        raise ValueError(f"runs are paired by seed: {seeds_a} vs {seeds_b}")
+    d = np.subtract(values(a, metric), values(b, metric))
+    stats = seed_summary(d)
+    return Difference(d.tolist(), stats["mean"], stats["ci95"])
+
+
+def mean_pm(runs, metric: str = "final_accuracy") -> str:
+    """``mean +- 95% interval`` of a number over seeds, for the notebooks' text."""
+    stats = seed_summary(values(runs, metric))
+    return f"{stats['mean']:.3f} +- {stats['ci95']:.3f}"
+
+
+@dataclass
+class Claim:
+    """A sentence of a notebook, whether the runs back it, and the numbers that say so."""
+
+    text: str
+    holds: bool
+    evidence: str
+
+    def __str__(self) -> str:
+        return f"[{'holds' if self.holds else 'DOES NOT HOLD'}] {self.text}: {self.evidence}"
+
+
+def show(claims: list[Claim]) -> None:
+    """Print each claim with its verdict and evidence."""
+    for claim in claims:
+        print(claim)

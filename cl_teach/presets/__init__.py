@@ -1,0 +1,58 @@
+"""The papers' settings as named, versioned preset files, each stating its source.
+
+A preset is a TOML file in this folder::
+
+    name = "pycil-der-b0inc10"
+    version = 1
+    kind = "run"                  # or "plasticity"
+    source = "where the numbers come from"
+    estimate = "how long it takes on a GPU (an estimate until measured)"
+    [config]                      # fields of RunConfig or PlasticityConfig
+    method = "der"
+    ...
+
+``python -m cl_teach run --preset NAME`` (or ``plasticity --preset NAME``) starts from it,
+and options given on the command line override it; ``python -m cl_teach presets`` lists
+them. In a notebook, ``PRESET = "NAME"`` in the parameters cell does the same.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+FOLDER = Path(__file__).parent
+
+
+def names(kind: str | None = None) -> list[str]:
+    """The presets (of one ``kind``, "run" or "plasticity"), sorted."""
+    return sorted(p.stem for p in FOLDER.glob("*.toml") if kind in (None, load(p.stem)["kind"]))
+
+
+def load(name: str) -> dict:
+    """A preset's whole file: name, version, kind, source, estimate and config."""
+    path = FOLDER / f"{name}.toml"
+    if not path.is_file():
+        raise ValueError(f"unknown preset {name!r}; `python -m cl_teach presets` lists: "
+                         f"{', '.join(names())}")  # fmt: skip
+    preset = tomllib.loads(path.read_text())
+    if preset.get("name") != name:
+        raise ValueError(f"preset file {path.name} names itself {preset.get('name')!r}")
+    return preset
+
+
+def config(name: str | None, kind: str = "run", **overrides):
+    """A config from preset ``name`` (``None``: the offline defaults) with ``overrides``
+    applied; an override of ``None`` keeps the preset's value."""
+    from ..config import RunConfig
+    from ..plasticity import PlasticityConfig
+
+    cls = {"run": RunConfig, "plasticity": PlasticityConfig}[kind]
+    values = {}
+    if name is not None:
+        preset = load(name)
+        if preset["kind"] != kind:
+            raise ValueError(f"preset {name!r} is a {preset['kind']} preset, not a {kind} one")
+        values = dict(preset["config"])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return cls(**values)
