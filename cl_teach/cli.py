@@ -187,8 +187,20 @@ def _presets(args) -> None:
         _emit({p["name"]: p for p in listing}, args.json)
         return
     for p in listing:
-        print(f"{p['name']}  ({p['kind']}, v{p['version']})\n  source: {p['source']}\n"
+        groups = f", groups {', '.join(p['groups'])}" if p.get("groups") else ""
+        print(f"{p['name']}  ({p['kind']}, v{p['version']}{groups})\n  source: {p['source']}\n"
               f"  on a GPU: {p['estimate']}")  # fmt: skip
+
+
+def _reproduce(args) -> None:
+    from pathlib import Path
+
+    from .reproduce import reproduce
+
+    overrides = {"epochs": args.epochs, "train_per_class": args.train_per_class,
+                 "device": args.device}  # fmt: skip
+    root = Path(args.results) if args.results else None
+    print(reproduce(args.group, list(range(args.seeds)), overrides, root))
 
 
 def _download(args) -> None:
@@ -236,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("presets", help="the papers' settings: name, source, time on a GPU")
     p.add_argument("--json", metavar="PATH|-", help="write them as JSON (- = stdout)")
     p.set_defaults(func=_presets)
+
+    p = sub.add_parser("reproduce", help="run a group of presets beside the papers' numbers")
+    p.add_argument("group", help="e.g. pycil-b0inc10 (python -m cl_teach presets lists groups)")
+    p.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 (default 1)")
+    p.add_argument("--epochs", type=int, help="override every task's epochs (a short trial)")
+    p.add_argument("--train-per-class", type=int, help="keep this many training images per class")
+    p.add_argument("--device", help="auto|cpu|cuda")
+    p.add_argument("--results", help="folder for the results (default results/)")
+    p.set_defaults(func=_reproduce)
 
     p = sub.add_parser("download", help="download datasets into the data folder")
     p.add_argument("datasets", nargs="+", choices=[d for d in DATASETS if d != "digits"])

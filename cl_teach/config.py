@@ -66,6 +66,10 @@ class RunConfig:
         default=None, metadata=_opt("weight decay of the first task (default: --weight-decay)")
     )
     batch_size: int = field(default=32, metadata=_opt("mini-batch size"))
+    amp: bool = field(
+        default=False,
+        metadata=_opt("bfloat16 autocast for the forward pass (long runs on a GPU)"),
+    )
     # exemplar memory (rehearsal, DER, MEMO)
     budget: int = field(default=0, metadata=_opt("exemplar budget (total, or per class)"))
     per_class: bool = field(

@@ -192,30 +192,57 @@ def _make(info, x_tr, y_tr, x_te, y_te) -> Dataset:
 
 
 def _torchvision(info: DatasetInfo, root: Path, download: bool) -> Dataset:
-    import torchvision.datasets as tvd
-
-    cls = getattr(tvd, info.torchvision_name)
+    """Read a torchvision dataset from its on-disk files, downloading them first (with
+    torchvision) when they are missing and downloads are allowed."""
+    read = _read_cifar if info.name.startswith("cifar") else _read_mnist
     try:
-        train, test = cls(root, train=True, download=False), cls(root, train=False, download=False)
-    except RuntimeError:
+        return _make(info, *read(info, root))
+    except (FileNotFoundError, RuntimeError):
         if not download:
             raise DatasetUnavailableError(
                 _missing(info, root, "downloads are switched off")
             ) from None
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            train, test = (
-                cls(root, train=True, download=True),
-                cls(root, train=False, download=True),
-            )
-        except Exception as err:  # no network, a proxy, a half-written file ...
-            raise DatasetUnavailableError(_missing(info, root, f"download failed: {err}")) from err
-    x_tr, x_te = (np.asarray(d.data) for d in (train, test))
-    if x_tr.ndim == 3:  # MNIST-like: (N, H, W)
-        x_tr, x_te = x_tr[:, None], x_te[:, None]
-    else:  # CIFAR: (N, H, W, C)
-        x_tr, x_te = x_tr.transpose(0, 3, 1, 2), x_te.transpose(0, 3, 1, 2)
-    return _make(info, x_tr, train.targets, x_te, test.targets)
+    import torchvision.datasets as tvd
+
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for train in (True, False):
+            getattr(tvd, info.torchvision_name)(root, train=train, download=True)
+    except Exception as err:  # no network, a proxy, a half-written file ...
+        raise DatasetUnavailableError(_missing(info, root, f"download failed: {err}")) from err
+    return _make(info, *read(info, root))
+
+
+def _read_cifar(info: DatasetInfo, root: Path):
+    """CIFAR's python pickles (as torchvision extracts them): rows of 3x32x32 uint8."""
+    import pickle
+
+    folder = root / info.folder
+    if info.name == "cifar10":
+        files, key = ([f"data_batch_{i}" for i in range(1, 6)], ["test_batch"]), "labels"
+    else:
+        files, key = (["train"], ["test"]), "fine_labels"
+
+    def read(names):
+        batches = [pickle.loads((folder / n).read_bytes(), encoding="latin1") for n in names]
+        x = np.concatenate([b["data"] for b in batches]).reshape(-1, 3, 32, 32)
+        return x, np.concatenate([b[key] for b in batches])
+
+    return (*read(files[0]), *read(files[1]))
+
+
+def _read_mnist(info: DatasetInfo, root: Path):
+    """MNIST-like files through torchvision (it reads them without downloading)."""
+    import torchvision.datasets as tvd
+
+    cls = getattr(tvd, info.torchvision_name)
+    train, test = cls(root, train=True, download=False), cls(root, train=False, download=False)
+    return (
+        np.asarray(train.data)[:, None],
+        train.targets,
+        np.asarray(test.data)[:, None],
+        test.targets,
+    )
 
 
 def _missing(info: DatasetInfo, root: Path, reason: str) -> str:

@@ -24,7 +24,7 @@ from .layers import count_parameters
 from .memory import model_bytes
 from .methods import method_class
 from .metrics import average_incremental_accuracy, backward_transfer, forgetting, per_class_accuracy
-from .train import fit, resolve_device
+from .train import fit, reproducible, resolve_device
 
 #: seeds trained side by side at most (more are run in groups of this size)
 SEEDS_PER_PASS = 10
@@ -141,6 +141,7 @@ def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
     if cfg.memory_budget is not None:  # exemplars: what the final model leaves of the bytes
         cfg = cfg.replace(budget=exemplars_at(cfg))
     device = resolve_device(cfg.device)
+    reproducible(device)
     dataset = load_dataset(cfg.dataset)
     stream = Stream(dataset, cfg.scenario, cfg.class_order_seed, device, cfg.train_per_class)
     method = method_class(cfg.method)(cfg, stream, device, seeds)
@@ -165,6 +166,7 @@ def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
             lr_decay=cfg.lr_decay,
             batch_size=cfg.batch_size,
             augment=stream.info.augment,
+            amp=cfg.amp,
             progress=bar,
             where=f"task {task.index + 1}, ",
         )

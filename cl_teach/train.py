@@ -25,6 +25,7 @@ Task-level hooks (``before_task``, ``train_data``, ``after_task``) live on
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -116,11 +117,13 @@ def fit(
     milestones=(),
     lr_decay: float = 0.1,
     augment: bool = False,
+    amp: bool = False,
     progress=None,
     where: str = "",
 ) -> None:
     """Train ``learner.model`` on ``data`` (uint8 images, on the model's device) for
-    ``epochs`` epochs of shuffled mini-batches, each seed in its own order. A non-finite
+    ``epochs`` epochs of shuffled mini-batches, each seed in its own order. ``amp``: the
+    forward pass and the loss in bfloat16 (autocast), for long runs on a GPU. A non-finite
     loss stops training with a :class:`DivergedError` naming the seed and the epoch."""
     n, S = len(data), len(rng.seeds)
     device = data.x.device
@@ -133,8 +136,9 @@ def fit(
             raw, y = data.take(order[:, start : start + batch_size].to(device))
             x = pycil_augment(raw, rng("augment")) if augment else raw.float() / 255.0
             batch = learner.inputs(Batch(data.normalise(x), y, raw))
-            out = learner.model(batch.x)
-            losses = learner.loss(batch, out)
+            with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+                out = learner.model(batch.x)
+                losses = learner.loss(batch, out).float()
             diverged |= ~torch.isfinite(losses)
             learner.optimizer.zero_grad()
             losses.sum().backward()
@@ -171,6 +175,19 @@ def pycil_augment(raw: torch.Tensor, gens: list[torch.Generator], pad: int = 4) 
     crops = padded[s_idx, b_idx, :, rows, cols].permute(0, 1, 4, 2, 3)  # (S, B, C, H, W)
     crops = torch.where(flips[:, :, None, None, None], crops.flip(-1), crops)
     return (crops * factors[:, :, None, None, None]).clamp(0, 1)
+
+
+def reproducible(device: torch.device) -> None:
+    """On a GPU, make a seed give the same numbers: deterministic cuDNN convolutions
+    without autotuning (``benchmark`` off) and deterministic algorithms where PyTorch has
+    them. The price is speed: cuDNN may not pick its fastest convolution (often a few tens
+    of percent on conv nets; not measured here). Results on the CPU are deterministic as
+    they are."""
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def resolve_device(device: str) -> torch.device:

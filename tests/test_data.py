@@ -1,12 +1,12 @@
 """Datasets, scenarios and streams; torchvision loading on files the tests write."""
 
-import pickle
 import urllib.error
 
 import numpy as np
 import pytest
 import torch
 import torchvision
+from conftest import write_cifar
 
 from cl_teach.data import (
     DatasetUnavailableError,
@@ -123,31 +123,21 @@ def test_mnist_like_loads_from_torchvision_files(tmp_path, name, folder):
 
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
-def test_cifar_loads_from_torchvision_files(tmp_path, name, monkeypatch):
-    # torchvision checks the real archives' md5 sums; files written here cannot match them
-    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *args: True)
-    rng = np.random.default_rng(0)
-    key = "labels" if name == "cifar10" else "fine_labels"
-    folder = tmp_path / ("cifar-10-batches-py" if name == "cifar10" else "cifar-100-python")
-    folder.mkdir()
-    files = (
-        [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-        if name == "cifar10"
-        else ["train", "test"]
-    )
-    for f in files:
-        batch = {"data": rng.integers(0, 256, (4, 3072)).astype(np.uint8), key: [1, 2, 3, 4]}
-        (folder / f).write_bytes(pickle.dumps(batch))
-    meta_name, meta_key = (
-        ("batches.meta", "label_names") if name == "cifar10" else ("meta", "fine_label_names")
-    )
-    (folder / meta_name).write_bytes(pickle.dumps({meta_key: [str(i) for i in range(100)]}))
+def test_cifar_loads_from_torchvision_files(tmp_path, name):
+    written = write_cifar(tmp_path, name, train_per_class=3)
     d = load_dataset(name, root=tmp_path, download=False)
-    n_train = 20 if name == "cifar10" else 4
-    assert d.train.x.shape == (1, n_train, 3, 32, 32) and d.test.x.shape == (1, 4, 3, 32, 32)
-    # channels-first copy of torchvision's (N, H, W, C) array
-    first = pickle.loads((folder / files[0]).read_bytes())["data"][0].reshape(3, 32, 32)
+    classes = 100 if name == "cifar100" else 10
+    assert d.train.x.shape == (1, 3 * classes, 3, 32, 32) and d.test.x.shape == (
+        1,
+        classes,
+        3,
+        32,
+        32,
+    )
+    # channels-first copy of the stored (N, 3072) rows
+    first = written["train"]["data"][0].reshape(3, 32, 32)
     assert torch.equal(d.train.x[0, 0], torch.from_numpy(first))
+    assert torch.bincount(d.train.y[0]).tolist() == [3] * classes
 
 
 def test_missing_dataset_offline_names_dataset_folder_and_fix(tmp_path):

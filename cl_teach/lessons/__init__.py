@@ -23,10 +23,10 @@ def base(setting: RunConfig, preset: str | None = None, **overrides) -> RunConfi
     """A notebook's config: its offline ``setting``, or the paper's ``preset`` (see
     ``python -m cl_teach presets``), with the overrides of its parameters cell (``None``
     keeps the value)."""
-    from ..presets import config
+    from ..presets import config, with_overrides
 
     cfg = setting if preset is None else config(preset)
-    return cfg.replace(**{k: v for k, v in overrides.items() if v is not None})
+    return type(cfg)(**with_overrides(cfg.to_dict(), overrides))
 
 
 def seed_list(seeds) -> list[int]:

@@ -9,6 +9,7 @@ A preset is a TOML file in this folder::
     estimate = "how long it takes on a GPU (an estimate until measured)"
     [config]                      # fields of RunConfig or PlasticityConfig
     method = "der"
+    class_order_seed = "none"     # TOML has no null: "none" stands for None
     ...
 
 ``python -m cl_teach run --preset NAME`` (or ``plasticity --preset NAME``) starts from it,
@@ -43,7 +44,8 @@ def load(name: str) -> dict:
 
 def config(name: str | None, kind: str = "run", **overrides):
     """A config from preset ``name`` (``None``: the offline defaults) with ``overrides``
-    applied; an override of ``None`` keeps the preset's value."""
+    applied; an override of ``None`` keeps the preset's value. Overriding ``epochs``
+    alone sets every task's length, the first task's too (a short trial of a preset)."""
     from ..config import RunConfig
     from ..plasticity import PlasticityConfig
 
@@ -53,6 +55,14 @@ def config(name: str | None, kind: str = "run", **overrides):
         preset = load(name)
         if preset["kind"] != kind:
             raise ValueError(f"preset {name!r} is a {preset['kind']} preset, not a {kind} one")
-        values = dict(preset["config"])
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return cls(**values)
+        values = {k: None if v == "none" else v for k, v in preset["config"].items()}
+    return cls(**with_overrides(values, overrides))
+
+
+def with_overrides(values: dict, overrides: dict) -> dict:
+    """``values`` with the overrides that are not ``None``; ``epochs`` without
+    ``first_epochs`` drops the first task's own length."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "epochs" in given and "first_epochs" not in given and "first_epochs" in values:
+        given["first_epochs"] = None
+    return {**values, **given}
