@@ -122,12 +122,11 @@ class Conv2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         biases = [None] * len(x) if self.bias is None else self.bias.unbind(0)
-        return torch.stack(
-            [
-                F.conv2d(xs, w, b, self.stride, self.padding)
-                for xs, w, b in zip(x.unbind(0), self.weight.unbind(0), biases, strict=True)
-            ]
-        )
+        out = [
+            F.conv2d(xs, w, b, self.stride, self.padding)
+            for xs, w, b in zip(x.unbind(0), self.weight.unbind(0), biases, strict=True)
+        ]
+        return out[0].unsqueeze(0) if len(out) == 1 else torch.stack(out)
 
 
 class BatchNorm2d(nn.Module):
@@ -147,7 +146,7 @@ class BatchNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         S, B = x.shape[:2]
-        side_by_side = x.transpose(0, 1).reshape(B, -1, *x.shape[3:])
+        side_by_side = x[0] if S == 1 else x.transpose(0, 1).reshape(B, -1, *x.shape[3:])
         y = F.batch_norm(
             side_by_side,
             self.running_mean.view(-1),
@@ -158,7 +157,7 @@ class BatchNorm2d(nn.Module):
             0.1,
             1e-5,
         )
-        return y.view(B, S, *x.shape[2:]).transpose(0, 1)
+        return y.unsqueeze(0) if S == 1 else y.view(B, S, *x.shape[2:]).transpose(0, 1)
 
     @torch.no_grad()
     def reset_channels(self, s: int, channels: torch.Tensor) -> None:

@@ -1,0 +1,152 @@
+"""Presets (the papers' settings), the reproduce command and stored results, on CIFAR-100
+files the tests write in torchvision's on-disk format."""
+
+import json
+
+import pytest
+import torch
+from conftest import write_cifar
+
+from cl_teach.cli import main
+from cl_teach.config import RunConfig
+from cl_teach.presets import config, load, names
+from cl_teach.reproduce import describe, stored, table
+from cl_teach.train import reproducible
+
+RUN_PRESETS = names("run")
+
+
+def test_presets_list_with_their_sources(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for name in names():
+        assert name in out
+    assert "PyCIL" in out and "mammoth" in out and "estimate" not in out.split("\n")[0]
+    assert main(["presets", "--json", "-"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert set(listed) == set(names())
+    assert all(p["source"] and p["estimate"] and p["version"] >= 1 for p in listed.values())
+
+
+@pytest.mark.parametrize("name", RUN_PRESETS)
+def test_every_run_preset_is_a_valid_cifar100_config(name):
+    cfg = config(name)
+    assert isinstance(cfg, RunConfig) and cfg.dataset == "cifar100"
+    assert load(name)["name"] == name
+
+
+def test_pycils_der_setting_is_exactly_the_papers():
+    cfg = config("pycil-der-b0inc10")
+    assert (cfg.backbone, cfg.budget, cfg.class_order_seed, cfg.batch_size) == (
+        "resnet32",
+        2000,
+        1993,
+        128,
+    )
+    assert cfg.schedule(0) == {"epochs": 200, "lr": 0.1, "milestones": (60, 120, 170),
+                               "weight_decay": 5e-4}  # fmt: skip
+    assert cfg.schedule(1) == {"epochs": 170, "lr": 0.1, "milestones": (80, 120, 150),
+                               "weight_decay": 2e-4}  # fmt: skip
+    assert config("pycil-memo-b0inc10-equal-memory").budget == 3312
+    assert config("mammoth-derpp-seqcifar100").class_order_seed is None  # natural order
+
+
+def test_explicit_options_override_the_preset_and_epochs_cover_the_first_task():
+    from cl_teach.cli import _config_from, build_parser
+
+    args = build_parser().parse_args(["run", "--preset", "pycil-der-b0inc10", "--epochs", "1",
+                                      "--budget", "20"])  # fmt: skip
+    cfg = _config_from(args, "run")
+    assert (cfg.epochs, cfg.first_epochs, cfg.budget, cfg.lr) == (1, None, 20, 0.1)
+    assert cfg.schedule(0)["epochs"] == 1
+    args = build_parser().parse_args(["run", "--preset", "pycil-der-b0inc10", "--epochs", "2",
+                                      "--first-epochs", "3"])  # fmt: skip
+    assert _config_from(args, "run").schedule(0)["epochs"] == 3
+
+
+def test_unknown_preset_is_a_clear_error(capsys):
+    assert main(["run", "--preset", "pycil-der-b0inc11"]) == 2
+    assert "unknown preset 'pycil-der-b0inc11'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def cifar100(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    write_cifar(root, "cifar100", train_per_class=2, test_per_class=1)
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", RUN_PRESETS)
+def test_every_run_preset_runs_and_prints_its_resolved_config(name, cifar100, monkeypatch, capsys):
+    """The issue's command with tiny overrides (one epoch, two images per class, two
+    tasks) on the CPU: the JSON carries the preset's config with the overrides applied."""
+    monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
+    argv = ["run", "--preset", name, "--epochs", "1", "--train-per-class", "2", "--scenario",
+            "B0Inc50", "--device", "cpu", "--quiet", "--json", "-"]  # fmt: skip
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = config(name, epochs=1, train_per_class=2, scenario="B0Inc50", device="cpu")
+    assert out["config"] == json.loads(json.dumps(expected.to_dict()))
+    assert len(out["task_accuracy"]) == 2 and out["num_parameters"] > 0
+
+
+@pytest.mark.slow
+def test_reproduce_stores_results_with_machine_and_date_and_a_table(
+    cifar100, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
+    argv = ["reproduce", "pycil-b50inc10", "--epochs", "1", "--train-per-class", "1",
+            "--scenario", "B50Inc50", "--device", "cpu", "--results", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    folder = tmp_path / "pycil-b50inc10"
+    for name in ("pycil-der-b50inc10", "pycil-memo-b50inc10"):
+        result = json.loads((folder / f"{name}.json").read_text())
+        assert result["machine"]["torch"] == torch.__version__ and result["date"][:2] == "20"
+        assert result["overrides"]["scenario"] == "B50Inc50"
+        assert set(result["summary"]) == {"final_accuracy", "average_incremental_accuracy"}
+        assert name in printed
+    assert "0.7281" in (folder / "table.md").read_text()  # DER's official B50 10-step number
+
+
+def test_notebooks_find_stored_results_and_say_when_there_are_none(tmp_path):
+    assert "No stored paper-scale results" in describe(stored(["pycil-der-b0inc10"], tmp_path))
+    result = {
+        "preset": "pycil-der-b0inc10", "version": 1, "kind": "run", "config": {},
+        "overrides": {}, "per_seed": [{}, {}, {}],
+        "summary": {"final_accuracy": {"mean": 0.6412, "ci95": 0.0101, "std": 0.004, "n": 3}},
+        "machine": {"platform": "Linux", "gpu": "a test GPU", "torch": "x", "python": "3"},
+        "date": "2026-11-01T10:00:00+00:00",
+    }  # fmt: skip
+    (tmp_path / "pycil-b0inc10").mkdir()
+    (tmp_path / "pycil-b0inc10" / "pycil-der-b0inc10.json").write_text(json.dumps(result))
+    found = stored(["pycil-der-b0inc10", "pycil-memo-b0inc10"], tmp_path)
+    assert len(found) == 1
+    line = describe(found)
+    assert "final accuracy 0.641 +- 0.010 over 3 seeds" in line and "a test GPU, 2026-11-01" in line
+    assert "| pycil-der-b0inc10 | 3 | final accuracy 0.641" in table(found)
+
+
+def test_a_gpu_run_is_made_deterministic():
+    before = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
+              torch.are_deterministic_algorithms_enabled())  # fmt: skip
+    try:
+        reproducible(torch.device("cuda"))
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[:2]
+        torch.use_deterministic_algorithms(before[2])
+
+
+def test_the_cache_key_names_the_device_kind_and_the_torch_version(monkeypatch):
+    from cl_teach import cache
+    from cl_teach.experiment import _key
+
+    cfg = RunConfig()
+    assert _key(cfg)["device"] == "cpu"
+    key = cache.key("run", _key(cfg))
+    assert key != cache.key("run", {**_key(cfg), "device": "cuda"})
+    monkeypatch.setattr(torch, "__version__", "0.0.0")
+    assert cache.key("run", _key(cfg)) != key
