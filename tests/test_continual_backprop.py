@@ -314,3 +314,10 @@ def test_remedies_panel_runs_and_plots_what_it_computed():
     panel.controls["replacement_rate"].value = 0.0
     panel.button.click()
     assert panel.result["cbp"]["new_task_accuracy"] == panel.result["bp"]["new_task_accuracy"]
+
+
+def test_remedies_panel_ranges_hold_the_papers_cifar_settings():
+    panel = remedies_panel(replacement_rate=1e-5, maturity=1000, noise_std=1e-5, l2_weight_decay=0)
+    values = panel.values()
+    assert values["replacement_rate"] == 1e-5 and values["maturity"] == 1000
+    assert values["noise_std"] == pytest.approx(1e-5) and values["l2_weight_decay"] == 0

@@ -37,6 +37,9 @@ class ShrinkPerturb(L2):
             for g in random("noise")
         ]
 
+    def divergence_hint(self) -> str:
+        return "lower the noise (--noise-std) or the learning rate (--lr)"
+
     @torch.no_grad()
     def after_step(self, batch=None, out=None) -> None:
         if self.cfg.snp_form != "step":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 
@@ -11,6 +13,8 @@ from . import RunPanel, dropdown, log_slider, slider
 
 #: the reset-rate choices of notebook 06: off, then a log scale up to 1e-1
 RATES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+#: the weight decays L2 and Shrink & Perturb add to the shared one
+L2 = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
 def plasticity_runs(methods=("bp", "retrain"), **settings) -> dict[str, dict]:
@@ -61,6 +65,18 @@ def draw_remedies(runs: dict[str, dict]):
     return fig
 
 
+def choices_slider(description: str, choices, value: float) -> W.SelectionSlider:
+    """A slider over ``choices`` (0 shown as "off"), ``value`` added if missing."""
+    options = sorted({*choices, value})
+    return W.SelectionSlider(
+        options=[("off" if r == 0 else f"{r:.0e}", r) for r in options],
+        value=value,
+        description=description,
+        continuous_update=False,
+        style={"description_width": "initial"},
+    )
+
+
 def remedies_panel(
     replacement_rate=3e-3,
     maturity=100,
@@ -72,19 +88,13 @@ def remedies_panel(
     **settings,
 ) -> RunPanel:
     """bp, L2, Shrink & Perturb (L2 + noise), continual backprop and a fresh network on the
-    same tasks."""
+    same tasks. The ranges hold the values given (the paper's CIFAR settings included)."""
     controls = {
-        "replacement_rate": W.SelectionSlider(
-            options=[("off" if r == 0 else f"{r:.0e}", r) for r in RATES],
-            value=replacement_rate,
-            description="reset rate (per step)",
-            continuous_update=False,
-            style={"description_width": "initial"},
-        ),
-        "maturity": slider("maturity (steps)", maturity, 0, 500, 20),
+        "replacement_rate": choices_slider("reset rate (per step)", RATES, replacement_rate),
+        "maturity": slider("maturity (steps)", maturity, 0, max(500, 2 * maturity), 20),
         "decay": dropdown("utility decay eta", [0.9, 0.99, 0.999], decay),
-        "noise_std": log_slider("S&P noise sigma", noise_std, -5, -1),
-        "l2_weight_decay": log_slider("L2 and S&P weight decay", l2_weight_decay, -4, -1),
+        "noise_std": log_slider("S&P noise sigma", noise_std, min(-5, math.log10(noise_std)), -1),
+        "l2_weight_decay": choices_slider("L2 (and S&P) weight decay", L2, l2_weight_decay),
         "snp_form": dropdown("S&P form", ["step", "boundary"], snp_form),
         "shrink": slider("S&P shrink lambda (boundary)", shrink, 0.1, 1.0, 0.05),
     }
