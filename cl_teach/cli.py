@@ -162,20 +162,44 @@ def _memory(args) -> None:
         )
 
 
+PLASTICITY_HEADLINE = ("last_fifth_accuracy", "final_dormant_fraction")
+
+
 def _plasticity(args) -> None:
-    from .plasticity import last_fifth, run_plasticity
+    from .plasticity import run_plasticity_seeds
 
     cfg = _config_from(args, "plasticity")
-    result = run_plasticity(cfg, use_cache=not args.no_cache)
-    _emit({k: v for k, v in result.items() if k != "cached"}, args.json)
-    if args.json != "-":
-        acc, dormant = result["new_task_accuracy"], result["dormant_fraction"]
+    results = run_plasticity_seeds(
+        cfg, _seeds(args, cfg), use_cache=not args.no_cache, progress=not args.quiet
+    )
+    per_seed = [{k: v for k, v in r.items() if k != "cached"} for r in results]
+    if args.seeds is None:
+        _emit(per_seed[0], args.json)
+    else:
+        _emit(
+            {"config": per_seed[0]["config"], **over_seeds(per_seed, PLASTICITY_HEADLINE)},
+            args.json,
+        )
+    if args.json == "-":
+        return
+    print(f"{cfg.method} on {cfg.setting} {cfg.dataset}, {results[0]['tasks']} tasks")
+    for r in results:
+        acc, dormant = r["new_task_accuracy"], r["dormant_fraction"]
         print(
-            f"{cfg.method} on {cfg.setting} {cfg.dataset}, {result['tasks']} tasks "
-            f"(seed {cfg.seed}){' [cached]' if result['cached'] else ''}\n"
-            f"  new-task accuracy: first {acc[0]:.3f}  last fifth {last_fifth(acc):.3f}\n"
-            f"  dormant units: first {dormant[0]:.3f}  final {dormant[-1]:.3f}  "
-            f"units replaced {result['units_replaced']}  {result['seconds']:.1f} s"
+            f"  seed {r['seed']}{' [cached]' if r['cached'] else ''}: new-task accuracy first "
+            f"{acc[0]:.3f}, last fifth {r['last_fifth_accuracy']:.3f}; dormant units first "
+            f"{dormant[0]:.3f}, final {dormant[-1]:.3f}; units replaced {r['units_replaced']}; "
+            f"{r['seconds']:.1f} s"
+        )
+    if len(results) > 1:
+        summary = over_seeds(per_seed, PLASTICITY_HEADLINE)
+        print(
+            "  over seeds: "
+            + ", ".join(
+                f"{n.replace('_', ' ')} {summary['mean'][n]:.3f} +- {summary['std'][n]:.3f}"
+                for n in PLASTICITY_HEADLINE
+            )
+            + " (mean +- std)"
         )
 
 
@@ -242,8 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plasticity", help="loss of plasticity: a long sequence of new tasks")
     p.add_argument("--preset", help="start from a paper's setting (python -m cl_teach presets)")
     _add_config_options(p, PlasticityConfig)
+    p.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="run seeds 0..N-1 side by side; report each and their mean and spread",
+    )
     p.add_argument("--json", metavar="PATH|-", help="write the result as JSON (- = stdout)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_plasticity)
 
     p = sub.add_parser("presets", help="the papers' settings: name, source, time on a GPU")

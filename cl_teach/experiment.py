@@ -72,7 +72,7 @@ class Result:
         return np.asarray(getattr(self, name), dtype=float)
 
 
-def _one_thread_on_cpu(fn):
+def one_thread_on_cpu(fn):
     """Run on one CPU thread: the small networks of the CPU defaults train fastest so (extra
     threads mostly wait for each other, and on a busy machine slow a run down many times),
     and the numbers then do not depend on how many cores the machine has."""
@@ -97,7 +97,7 @@ def run(cfg: RunConfig, *, use_cache: bool = True, progress: bool = True) -> Res
     return run_seeds(cfg, [cfg.seed], use_cache=use_cache, progress=progress)[0]
 
 
-@_one_thread_on_cpu
+@one_thread_on_cpu
 def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -> list[Result]:
     """``run`` for each of ``seeds``: cached seeds are read, the others trained side by
     side (in groups of at most ``SEEDS_PER_PASS``). ``progress`` is a bool or a
@@ -152,7 +152,7 @@ def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
     norms = np.full((S, T, n_classes), np.nan)
     task_acc, n_params = np.zeros((S, T)), []
     schedules = [cfg.schedule(t) for t in range(T)]
-    bar = _Progress(progress, sum(s["epochs"] for s in schedules), f"{cfg.method} {cfg.scenario}")
+    bar = Progress(progress, sum(s["epochs"] for s in schedules), f"{cfg.method} {cfg.scenario}")
     for task, schedule in zip(stream.tasks, schedules, strict=True):
         method.before_task(task)
         method.optimizer = method.make_optimizer(schedule["weight_decay"])
@@ -215,7 +215,7 @@ def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
     ]
 
 
-class _Progress:
+class Progress:
     """A tqdm bar over epochs (``progress=True``), nothing (False), or a callback."""
 
     def __init__(self, progress, total: int, desc: str):

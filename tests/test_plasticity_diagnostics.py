@@ -6,14 +6,17 @@ import pytest
 import torch
 from torch import nn
 
-from cl_teach.models import cnn
+from cl_teach.layers import Conv2d, Linear
+from cl_teach.models import cnn, resnet18
 from cl_teach.plasticity import diagnose, dormant_units, effective_rank, stable_rank
-from cl_teach.plasticity.diagnostics import relu_outputs, weight_magnitude
+from cl_teach.plasticity.diagnostics import weight_magnitude
+from cl_teach.plasticity.sites import Sites
+from cl_teach.train import SeedRandom
 
 
-def _two_unit_net() -> nn.Sequential:
+def _two_unit_net(seeds=(0,)) -> nn.Sequential:
     """Unit 0 always negative before the ReLU (dormant), unit 1 always positive."""
-    net = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    net = nn.Sequential(Linear(3, 2, SeedRandom(seeds)("init")), nn.ReLU())
     with torch.no_grad():
         net[0].weight.zero_()
         net[0].bias.copy_(torch.tensor([-1.0, 1.0]))
@@ -22,12 +25,11 @@ def _two_unit_net() -> nn.Sequential:
 
 def test_always_negative_unit_is_dormant_always_active_is_not():
     net = _two_unit_net()
-    x = torch.randn(200, 3)
-    h = relu_outputs(net, x)["1"]
-    assert dormant_units(h).tolist() == [True, False]
-    d = diagnose(net, x)
-    assert d["dormant_fraction"] == 0.5
-    assert d["dormant_fraction_per_layer"] == {"1": 0.5}
+    d = diagnose(net, torch.randn(1, 200, 3))
+    assert len(d) == 1
+    assert d[0]["dormant_mask"] == {"1": [True, False]}
+    assert d[0]["dormant_fraction"] == 0.5
+    assert d[0]["dormant_fraction_per_site"] == {"1": 0.5}
 
 
 def test_threshold_counts_the_active_fraction():
@@ -67,13 +69,55 @@ def test_stable_rank_keeps_99_percent_of_the_singular_values():
     assert 2 < effective_rank(torch.diag(torch.tensor([50.0, 48.0, 2.0]))) < 3
 
 
-def test_weight_magnitude_and_cnn_with_batchnorm():
+def test_weight_magnitude_counts_linear_and_conv_weights_only():
     net = _two_unit_net()
-    assert weight_magnitude(net) == 0.0
-    backbone = cnn((1, 8, 8), width=4)
-    d = diagnose(backbone, torch.randn(32, 1, 8, 8))
-    assert set(d["dormant_fraction_per_layer"]) == {"stem.2", "stage1.2", "stage2.2"}
-    assert 0 <= d["dormant_fraction"] <= 1
-    assert 1 <= d["effective_rank"] <= 16 and 1 <= d["stable_rank"] <= 16
-    assert math.isfinite(d["weight_magnitude"]) and d["weight_magnitude"] > 0
+    assert weight_magnitude(net) == [0.0]  # the biases (1) are not weights
+    backbone = cnn((1, 8, 8), SeedRandom([0, 1])("init"), width=4)
+    convs = [m.weight.detach() for m in backbone.modules() if isinstance(m, Conv2d)]
+    for s, magnitude in enumerate(weight_magnitude(backbone)):  # BatchNorm's 1s left out
+        expected = sum(float(w[s].abs().sum()) for w in convs) / sum(w[s].numel() for w in convs)
+        assert magnitude == pytest.approx(expected)
+
+
+def test_cnn_with_batchnorm_per_seed():
+    backbone = cnn((1, 8, 8), SeedRandom([0, 1])("init"), width=4)
+    d = diagnose(backbone, torch.randn(2, 32, 1, 8, 8))
+    assert len(d) == 2 and d[0]["weight_magnitude"] != d[1]["weight_magnitude"]
+    for seed in d:
+        assert set(seed["dormant_fraction_per_site"]) == {"stem.2", "stage1.2", "stage2.2"}
+        assert 0 <= seed["dormant_fraction"] <= 1
+        assert 1 <= seed["effective_rank"] <= 16 and 1 <= seed["stable_rank"] <= 16
+        assert math.isfinite(seed["weight_magnitude"]) and seed["weight_magnitude"] > 0
     assert backbone.training  # the probe does not leave the network in eval mode
+
+
+def _resnet(seeds=(0, 1)):
+    return resnet18((3, 16, 16), SeedRandom(seeds)("init"))
+
+
+def test_resnet18_counts_each_call_of_a_relu_module_as_its_own_site():
+    """A residual block calls one ReLU module twice: 17 sites (stem, then each of the 8
+    blocks' inner and output units), 3904 units, as in the paper's ResNet-18."""
+    net = _resnet()
+    sites = Sites(net, lambda h: h.shape[2])
+    net(torch.randn(2, 8, 3, 16, 16))
+    sites.remove()
+    units = sites.values()
+    assert len(units) == 17 and sum(units.values()) == 3904
+    assert list(units)[:3] == ["stem.2", "layer1.0.relu#1", "layer1.0.relu#2"]
+    assert units["layer4.1.relu#2"] == 512
+
+
+def test_resnet18_dormant_units_per_site_and_per_seed():
+    net = _resnet()
+    with torch.no_grad():  # seed 0: layer2.0's inner units never fire
+        net.layer2[0].bn1.weight[0], net.layer2[0].bn1.bias[0] = 0.0, -1.0
+    d = diagnose(net, torch.randn(2, 8, 3, 16, 16))
+    inner, out = "layer2.0.relu#1", "layer2.0.relu#2"
+    assert d[0]["dormant_fraction_per_site"][inner] == 1.0
+    assert d[0]["dormant_fraction_per_site"][out] < 1.0  # the identity path keeps them alive
+    assert d[1]["dormant_fraction_per_site"][inner] < 1.0  # seed 1 is untouched
+    assert len(d[0]["dormant_mask"][inner]) == 128
+    masks = d[0]["dormant_mask"].values()
+    assert d[0]["dormant_fraction"] == sum(map(sum, masks)) / 3904
+    assert 1 <= d[0]["effective_rank"] <= 8 and 1 <= d[0]["stable_rank"] <= 8  # 8 probe images

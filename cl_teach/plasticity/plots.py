@@ -1,6 +1,6 @@
-"""Figures of the plasticity experiments. ``runs`` maps a label to a result dict of
-:func:`cl_teach.plasticity.run_plasticity`. Each function draws on ``ax`` (a new figure if
-omitted) and returns the axes."""
+"""Figures of the plasticity experiments. ``runs`` maps a label to the result of one seed
+(:func:`cl_teach.plasticity.run_plasticity`). Each function draws on ``ax`` (a new figure
+if omitted) and returns the axes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ COLORS = {
     "bp": "tab:red",
     "retrain": "tab:gray",
     "head_reset": "tab:purple",
+    "l2": "tab:brown",
     "snp": "tab:orange",
     "cbp": "tab:green",
 }
@@ -19,6 +20,7 @@ NAMES = {
     "bp": "backprop",
     "retrain": "fresh network (retrain)",
     "head_reset": "head reset",
+    "l2": "L2 (weight decay)",
     "snp": "Shrink & Perturb",
     "cbp": "continual backprop",
 }
@@ -26,6 +28,14 @@ NAMES = {
 
 def _tasks(run: dict) -> np.ndarray:
     return np.arange(1, run["tasks"] + 1)
+
+
+def site_label(site: str) -> str:
+    """A short name for an activation site: ``backbone.fc1.1`` -> ``fc1``,
+    ``backbone.layer1.0.relu#2`` -> ``layer1.0#2`` (the block's second ReLU call)."""
+    name, _, call = site.partition("#")
+    short = name.removeprefix("backbone.").rsplit(".", 1)[0]
+    return f"{short}#{call}" if call else short
 
 
 def _style(label: str, run: dict) -> dict:
@@ -49,18 +59,18 @@ def new_task_accuracy(runs: dict[str, dict], ax=None, title: str | None = None):
 
 
 def dormant_fraction(
-    runs: dict[str, dict], ax=None, per_layer: bool = True, title: str | None = None
+    runs: dict[str, dict], ax=None, per_site: bool = True, title: str | None = None
 ):
-    """Fraction of dormant units after each task: whole network (solid) and, with
-    ``per_layer``, each hidden layer (thin, darker for deeper layers)."""
+    """Fraction of dormant units after each task: whole network (thick) and, with
+    ``per_site``, each activation site (thin, dotted, longer dashes for deeper sites)."""
     ax = _axes(ax)
     for label, run in runs.items():
         style = _style(label, run)
         ax.plot(_tasks(run), run["dormant_fraction"], lw=2.2, **style)
-        if per_layer:
-            layers = list(run["dormant_fraction_per_layer"][0])
-            for i, name in enumerate(layers):
-                values = [d[name] for d in run["dormant_fraction_per_layer"]]
+        if per_site:
+            sites = list(run["dormant_fraction_per_site"][0])
+            for i, name in enumerate(sites):
+                values = [d[name] for d in run["dormant_fraction_per_site"]]
                 ax.plot(
                     _tasks(run),
                     values,
@@ -68,7 +78,7 @@ def dormant_fraction(
                     ls=(0, (1 + i, 1.5)),
                     color=style["color"],
                     alpha=0.7,
-                    label=f"  {name.split('.')[-2]}" if len(runs) == 1 else None,
+                    label=f"  {site_label(name)}" if len(runs) == 1 else None,
                 )
     ax.set(
         xlabel="task",
@@ -81,10 +91,10 @@ def dormant_fraction(
 
 
 def dormant_map(run: dict, ax=None, title: str | None = None):
-    """Which units are dormant (dark) after each task: rows are units, layer by layer."""
+    """Which units are dormant (dark) after each task: rows are units, site by site."""
     masks = run["dormant_mask"]
-    layers = list(masks[0])
-    grid = np.array([[u for name in layers for u in m[name]] for m in masks], dtype=float).T
+    sites = list(masks[0])
+    grid = np.array([[u for name in sites for u in m[name]] for m in masks], dtype=float).T
     ax = _axes(ax, (7, 4))
     ax.imshow(
         grid,
@@ -96,10 +106,10 @@ def dormant_map(run: dict, ax=None, title: str | None = None):
         extent=(0.5, run["tasks"] + 0.5, grid.shape[0], 0),
     )
     edge = 0
-    for name in layers:
+    for name in sites:
         size = len(masks[0][name])
         ax.axhline(edge, color="tab:blue", lw=1)
-        ax.text(run["tasks"] + 0.8, edge + size / 2, name.split(".")[-2], va="center", fontsize=9)
+        ax.text(run["tasks"] + 0.8, edge + size / 2, site_label(name), va="center", fontsize=9)
         edge += size
     ax.grid(False)
     ax.set(
@@ -110,26 +120,32 @@ def dormant_map(run: dict, ax=None, title: str | None = None):
     return ax
 
 
-def representation(runs: dict[str, dict], axes, title: str | None = None):
-    """Effective rank of the penultimate representation and average weight magnitude."""
+def representation(runs: dict[str, dict], axes):
+    """Effective rank (solid) and stable rank (dashed) of the last hidden layer's
+    representation, and the average weight magnitude."""
     for label, run in runs.items():
         style = _style(label, run)
         axes[0].plot(_tasks(run), run["effective_rank"], **style)
+        axes[0].plot(_tasks(run), run["stable_rank"], ls="--", color=style["color"])
         axes[1].plot(_tasks(run), run["weight_magnitude"], **style)
-    axes[0].set(xlabel="task", ylabel="effective rank", title="effective rank (last hidden layer)")
+    axes[0].set(
+        xlabel="task",
+        ylabel="rank",
+        title="effective rank (solid), stable rank (dashed): last hidden layer",
+    )
     axes[1].set(xlabel="task", ylabel="mean |w|", title="average weight magnitude")
     axes[0].set_ylim(bottom=0)
     axes[1].legend(fontsize=9)
     return axes
 
 
-def utility_bars(learner, k: int, ax=None, next_n: int = 3, title: str | None = None):
-    """Continual backprop's bias-corrected utility of each unit of layer ``k``: grey =
-    immature (immune), red = the ``next_n`` mature units with the lowest utility, the next
-    to be replaced."""
-    utility = learner.bias_corrected_utility(k).cpu().numpy()
-    mature = (learner.age[k] > learner.maturity).cpu().numpy()
-    going = set(learner.lowest_utility(k, min(next_n, int(mature.sum()))).tolist())
+def utility_bars(learner, k: int, ax=None, next_n: int = 3, title: str | None = None, seed=0):
+    """Continual backprop's bias-corrected utility of each unit of layer ``k`` (of the seed
+    at position ``seed``): grey = immature (immune), red = the ``next_n`` mature units with
+    the lowest utility, the next to be replaced."""
+    utility = learner.bias_corrected_utility(k)[seed].cpu().numpy()
+    mature = (learner.age[k][seed] > learner.maturity).cpu().numpy()
+    going = set(learner.lowest_utility(k, seed, min(next_n, int(mature.sum()))).tolist())
     colors = [
         "tab:red" if i in going else ("tab:blue" if mature[i] else "lightgray")
         for i in range(len(utility))
@@ -143,7 +159,7 @@ def utility_bars(learner, k: int, ax=None, next_n: int = 3, title: str | None = 
     ax.set(
         xlabel="unit (red: next to go; grey \u25b2: immune)",
         ylabel="utility (bias-corrected)",
-        title=title or f"contribution utility of hidden layer {k + 1}",
+        title=title or f"contribution utility, {site_label(learner.layers[k].site)}",
     )
     return ax
 
