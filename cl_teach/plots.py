@@ -216,17 +216,19 @@ def classifier_norms(runs, ax=None, task: int = -1, title: str | None = None):
     return ax
 
 
-def stream_picture(stream, per_class: int = 3, fig=None):
-    """Example training images of each task, one column per task: the stream a learner sees."""
-    T = len(stream)
-    width = max(len(t.classes) for t in stream.tasks)
+def stream_picture(stream, per_class: int = 3, fig=None, tasks: int = 10, classes: int = 5):
+    """Example training images of each task, one column per task: the stream a learner sees
+    (at most the first ``tasks`` tasks and ``classes`` classes of each)."""
+    shown = stream.tasks[:tasks]
+    T = len(shown)
+    width = min(classes, max(len(t.classes) for t in shown))
     fig = fig or plt.figure(figsize=(1.6 * T, 0.6 * width * per_class + 0.6), layout="constrained")
     axes = fig.subplots(width * per_class, T, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for t, task in enumerate(stream.tasks):
+    for t, task in enumerate(shown):
         axes[0, t].set_title(f"task {t + 1}", fontsize=10)
-        for k, c in enumerate(task.classes):
+        for k, c in enumerate(task.classes[:width]):
             xs = task.train.x[0, task.train.y[0] == c][:per_class].cpu()
             for r, img in enumerate(xs):
                 ax = axes[k * per_class + r, t]

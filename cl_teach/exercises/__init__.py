@@ -51,3 +51,15 @@ def as_whole_numbers(answer) -> list[int] | None:
     items = answer if isinstance(answer, list | tuple | set) else [answer]
     values = [as_whole_number(a) for a in items]
     return None if any(v is None for v in values) else sorted(values)
+
+
+def run_student_code(fn, *args):
+    """Call the student's function; on an error, say which and return None."""
+    if not callable(fn):
+        print("Please define a function (def ...) and pass it, not a value.")
+        return None
+    try:
+        return fn(*args)
+    except Exception as err:  # the student's code may fail in any way
+        print(f"Your function raised {type(err).__name__}: {err}")
+        return None
