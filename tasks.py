@@ -4,6 +4,7 @@ python3 tasks.py lab     # first use: make .venv and install; then open JupyterL
 python3 tasks.py test    # ruff, the package tests, every notebook under nbval
 python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
 python3 tasks.py bench   # the timing figures of benchmarks/
+python3 tasks.py warm    # before class: run every notebook once, so every panel answers at once
 """
 
 import hashlib
@@ -71,13 +72,20 @@ def browser() -> None:
     sh(PYTHON, "-m", "pytest", "-m", "browser", "tests", *sys.argv[2:])
 
 
+def warm() -> None:
+    """Execute every notebook once (outputs are not saved) so that the result cache holds
+    every default figure and every panel's first setting."""
+    ensure_env()
+    sh(PYTHON, "scripts/warm_cache.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
+
+
 def bench() -> None:
     ensure_env()
     sh(PYTHON, "benchmarks/timings.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
 
 
 if __name__ == "__main__":
-    commands = {"lab": lab, "test": test, "browser": browser, "bench": bench}
+    commands = {"lab": lab, "test": test, "browser": browser, "bench": bench, "warm": warm}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         sys.exit(2)

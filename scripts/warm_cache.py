@@ -1,0 +1,37 @@
+"""Fill the result cache before class: execute every notebook once, in order, with a
+progress bar; the stored notebooks are not touched (outputs are discarded).
+
+    python3 tasks.py warm                 # every notebook
+    python3 tasks.py warm 01 03           # only these (by number)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from tqdm import tqdm
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def main(prefixes: list[str]) -> None:
+    paths = [p for p in sorted(NOTEBOOKS.glob("*.ipynb"))
+             if not prefixes or p.name.startswith(tuple(prefixes))]  # fmt: skip
+    total = time.perf_counter()
+    for path in (bar := tqdm(paths, unit="notebook")):
+        bar.set_description(path.stem)
+        start = time.perf_counter()
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(notebook, timeout=1800, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # fmt: skip
+        tqdm.write(f"{path.stem:40} {time.perf_counter() - start:6.1f} s")
+    print(f"cache warm in {time.perf_counter() - total:.0f} s: every panel's first setting answers "
+          "at once")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
