@@ -123,6 +123,6 @@ def check_dark_er_prediction(prediction, results) -> bool:
     print(
         f"{'Right' if choice == truth else 'Not this time'}: Dark ER minus ER at {b} samples "
         f"is {gain}, so the answer here is '{truth}'. Buzzega et al. report large gains on "
-        "CIFAR-10 and Tiny ImageNet; the next cells show why digits differ."
+        "CIFAR-10 and Tiny ImageNet: see 'The toy and the paper' below."
     )
     return choice == truth
