@@ -371,3 +371,49 @@ def network_diagram(
         arrow(right + 0.05, 3.0, right + 0.9, 0.7, connectionstyle="angle,angleA=0,angleB=90")
     ax.set_title(title or f"after task {tasks}: orange trains, grey is frozen", fontsize=10)
     return ax
+
+
+# --- rehearsal under a budget (notebook 02b) -----------------------------------------------
+
+
+def exemplar_kb(runs) -> float:
+    """The exemplar memory of a run in kB (1000 bytes): images, plus Dark ER's logits."""
+    return seeds_of(runs)[0].memory_bytes["exemplars"] / 1000
+
+
+def budget_curves(curves: dict, ax=None, in_bytes: bool = False, reference=None,
+                  title: str | None = None, styles: dict | None = None):  # fmt: skip
+    """Final accuracy against the exemplar budget (or, ``in_bytes``, the exemplar memory in
+    kB), one line per label of ``curves`` ({label: {budget: runs}}): the mean over seeds
+    with its 95% band; a label at a single budget is a point with its interval. Log axis,
+    ticked at the values used. ``reference`` (runs without memory, e.g. fine-tuning) is a
+    grey line with its band; ``styles[label]`` holds extra line options (colour, ls, marker)."""
+    ax = _axes(ax)
+    ticks = set()
+    for label, levels in curves.items():
+        budgets = sorted(levels)
+        x = [exemplar_kb(levels[b]) if in_bytes else b for b in budgets]
+        ticks.update(x)
+        acc = np.array([[r.final_accuracy for r in seeds_of(levels[b])] for b in budgets]).T
+        style = {"color": color(label), "marker": "o", **(styles or {}).get(label, {})}
+        if len(budgets) == 1:
+            mean, half = interval(acc)
+            ax.errorbar(x, mean, yerr=half, capsize=5, ms=9, ls="none", label=label, **style)
+        else:
+            band(ax, x, acc, label, **style)
+    if reference is not None:
+        mean, half = interval([r.final_accuracy for r in seeds_of(reference)])
+        ax.axhline(mean[0], color=color("finetune"), ls="--", lw=2, label="fine-tuning (no memory)")
+        ax.axhspan(mean[0] - half[0], mean[0] + half[0], color=color("finetune"), alpha=0.2, lw=0)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(ticks), [f"{t:g}" for t in sorted(ticks)])
+    ax.minorticks_off()
+    plt.setp(ax.get_xticklabels(), rotation=45 if in_bytes else 0)
+    ax.set(
+        xlabel="exemplar memory (kB)" if in_bytes else "exemplars stored (total budget)",
+        ylabel="final accuracy (all classes)",
+        ylim=(0, 1.02),
+        title=title or ("equal bytes" if in_bytes else "equal samples"),
+    )
+    ax.legend(loc="lower right", fontsize=10)
+    return ax

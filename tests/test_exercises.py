@@ -4,11 +4,15 @@ knows a right answer from a wrong one."""
 import importlib
 import inspect
 import pkgutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 import cl_teach.exercises as exercises
+from cl_teach.exercises import regularization as ex_regularization
+from cl_teach.exercises import rehearsal as ex_rehearsal
 from cl_teach.exercises.forgetting import check_forgetting_function
 from cl_teach.exercises.start import check_scenario_tasks, check_task_sizes
 from cl_teach.metrics import forgetting
@@ -58,3 +62,75 @@ ONE_ARGUMENT = [(m, n, fn) for m, n, fn in CHECKERS if len(inspect.signature(fn)
 )
 def test_checkers_never_raise_on_what_a_student_may_type(module, name, fn, bad):
     assert fn(bad) in (True, False)
+
+
+# --- notebooks 02a and 02b ---------------------------------------------------------------
+
+
+def test_rehearsal_counts_reject_near_misses_and_accept_formatted_numbers(capsys):
+    assert ex_rehearsal.check_exemplars_per_class(33)
+    assert ex_rehearsal.check_exemplars_per_class("33")
+    assert ex_rehearsal.check_exemplars_per_class(33.0)
+    for wrong in (33.3, 34, 100, "33 exemplars", [33], True):
+        assert ex_rehearsal.check_exemplars_per_class(wrong) is False
+    assert ex_rehearsal.check_equal_bytes(325) and ex_rehearsal.check_equal_bytes("325")
+    for wrong in (200, 325.5, "many", None):
+        assert ex_rehearsal.check_equal_bytes(wrong) is False
+    assert "Not quite" in capsys.readouterr().out
+
+
+def test_reservoir_probability(capsys):
+    for right in (0.05, "0.05", 1 / 20, "0.050"):
+        assert ex_rehearsal.check_reservoir_probability(right)
+    for wrong in (0.051, 0.5, 5, "5%", "1/20", {}):
+        assert ex_rehearsal.check_reservoir_probability(wrong) is False
+    assert "Not quite" in capsys.readouterr().out
+
+
+def _first_pick(features):
+    v = torch.nn.functional.normalize(features, dim=1)
+    return int((v - v.mean(0)).norm(dim=1).argmin())
+
+
+def test_first_herding_pick(capsys):
+    assert ex_rehearsal.check_first_herding_pick(_first_pick)
+    assert ex_rehearsal.check_first_herding_pick(lambda f: torch.tensor(_first_pick(f)))
+    unnormalised = lambda f: int((f - f.mean(0)).norm(dim=1).argmin())  # noqa: E731
+    for wrong in (unnormalised, lambda f: 0, lambda f: None, lambda f: 1 / 0, lambda f: "x", 3):
+        assert ex_rehearsal.check_first_herding_pick(wrong) is False
+    out = capsys.readouterr().out
+    assert "Not quite" in out and "ZeroDivisionError" in out
+
+
+def test_predictions_are_checked_against_the_runs(capsys):
+    def runs(*accuracies):
+        return [SimpleNamespace(final_accuracy=a, seed=s) for s, a in enumerate(accuracies)]
+
+    results = {"class": {"ewc": runs(0.2, 0.21), "finetune": runs(0.2, 0.2)}}
+    assert ex_regularization.check_ewc_prediction(0.25, results)
+    assert ex_regularization.check_ewc_prediction("0.2", results)
+    for wrong in (0.9, "most", [0.2]):
+        assert ex_regularization.check_ewc_prediction(wrong, results) is False
+    tie = {"dark_er": {200: runs(0.9, 0.95)}, "reservoir": {200: runs(0.92, 0.93)}}
+    assert ex_rehearsal.check_dark_er_prediction("no", tie)
+    assert ex_rehearsal.check_dark_er_prediction(" No ", tie)
+    for wrong in ("yes", "maybe", 1):
+        assert ex_rehearsal.check_dark_er_prediction(wrong, tie) is False
+    gain = {"dark_er": {200: runs(0.95, 0.96, 0.97)}, "reservoir": {200: runs(0.9, 0.9, 0.9)}}
+    assert ex_rehearsal.check_dark_er_prediction("yes", gain)
+    capsys.readouterr()
+
+
+def test_ewc_failure_and_norm_ratio(capsys):
+    assert ex_regularization.check_ewc_failure("b") and ex_regularization.check_ewc_failure(" B ")
+    for wrong in ("a", "c", "d", 2):
+        assert ex_regularization.check_ewc_failure(wrong) is False
+    run = SimpleNamespace(
+        seed=0, classes_per_task=[2, 2], classifier_norms=[[1, 2, np.nan, np.nan], [1, 1, 3, 3]]
+    )
+    run.array = lambda name: np.asarray(getattr(run, name), dtype=float)
+    assert ex_regularization.check_norm_ratio(lambda r: 3.0, [run])
+    assert ex_regularization.check_norm_ratio(lambda r: "3", [run])
+    for wrong in (lambda r: 2.0, lambda r: r.nothing, lambda r: None, "3"):
+        assert ex_regularization.check_norm_ratio(wrong, [run]) is False
+    assert "Not quite" in capsys.readouterr().out

@@ -1,5 +1,5 @@
 """Replay, EWC and Dark Experience Replay on digits B0Inc2 (seed 0): what issue 3 asks of
-them, the panel of notebook 02, and the methods' parts. Runs are shared through one
+them, the panels of notebooks 02a and 02b, and the methods' parts. Runs are shared through one
 module-scoped fixture (and the result cache) to keep this file fast."""
 
 import json
@@ -13,9 +13,12 @@ from cl_teach.cli import main
 from cl_teach.config import RunConfig
 from cl_teach.data import Stream, load_dataset
 from cl_teach.experiment import run, run_seeds
+from cl_teach.lessons import regularization, rehearsal
+from cl_teach.lessons.rehearsal import LABELS
 from cl_teach.methods import method_class
 from cl_teach.methods.ewc import empirical_fisher
 from cl_teach.train import DivergedError, fit
+from cl_teach.widgets.regularization import regularization_panel
 from cl_teach.widgets.rehearsal import rehearsal_panel
 
 BASE = RunConfig(dataset="digits", scenario="B0Inc2", seed=0)
@@ -90,26 +93,60 @@ def test_reservoir_replay_has_no_per_class_budget():
         run(BASE.replace(method="replay", selection="reservoir", per_class=True, budget=10))
 
 
-def test_the_panel(runs):
-    panel = rehearsal_panel(budgets=(20, 200))
+def test_the_rehearsal_panel():
+    """The panel of notebook 02b: its curves are the lesson's cached runs, a click trains
+    only the chosen run, the budget axis is ticked at the budgets used."""
+    base = rehearsal.SETTING.replace(epochs=2)
+    lesson = rehearsal.runs(base, 2)
+    panel = rehearsal_panel(base, seeds=2)
     panel.button.click()
     assert panel.error is None
     chosen, grid = panel.result["chosen"], panel.result["grid"]
-    assert chosen.method == "replay" and chosen.budget == 200
-    assert chosen.final_accuracy == runs["replay200"].final_accuracy
-    ax = panel.figure.axes[0]  # accuracy vs budget
-    lines = {line.get_label(): line for line in ax.get_lines()}
-    assert list(lines["replay"].get_xdata()) == [20, 200]
-    assert list(lines["replay"].get_ydata()) == [
-        grid["replay"][b].final_accuracy for b in (20, 200)
-    ]
-    assert lines["your run"].get_ydata()[0] == chosen.final_accuracy
-    assert lines["DER++"].get_ydata()[1] == runs["dark_er_pp"].final_accuracy
+    assert [r.seed for r in chosen] == [0, 1]
+    assert (chosen[0].method, chosen[0].selection, chosen[0].budget) == ("replay", "herding", 200)
+    assert all(r.cached for r in chosen + grid["random"][20] + grid["reservoir"][325])
+    ax = panel.figure.axes[0]
+    herding = next(line for line in ax.get_lines() if line.get_label() == LABELS["herding"])
+    assert list(herding.get_xdata()) == [20, 50, 200]
+    means = [np.mean([r.final_accuracy for r in lesson["herding"][b]]) for b in (20, 50, 200)]
+    np.testing.assert_allclose(herding.get_ydata(), means)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["20", "50", "200", "325"]
+    assert "your run" in [t.get_text() for t in ax.get_legend().get_texts()]
 
-    panel.controls["method"].value = "ewc"
+    panel.controls["method"].value = "dark_er"
     panel.button.click()
-    assert panel.result["chosen"].method == "ewc" and panel.result["chosen"].budget == 0
-    assert panel.result["chosen"].final_accuracy == runs["ewc"].final_accuracy
+    dark = panel.result["chosen"]
+    assert dark[0].method == "dark_er" and dark[0].memory_bytes["exemplars"] == 200 * 104
+    assert [r.final_accuracy for r in dark] == [r.final_accuracy for r in lesson["dark_er"][200]]
+
+
+def test_the_rehearsal_panel_ranges_hold_the_given_values():
+    panel = rehearsal_panel(rehearsal.SETTING.replace(budget=2000, alpha=0.3))
+    budget, alpha = panel.controls["budget"], panel.controls["alpha"]
+    assert budget.value == 2000 and budget.max >= 2000 and budget.step == 100
+    assert alpha.value == pytest.approx(0.3) and alpha.min <= np.log10(0.3) <= alpha.max
+
+
+def test_the_regularization_panel():
+    """The panel of notebook 02a: one evaluation at a time; a new lambda trains EWC only;
+    a lambda too large for the step size says so in the status line."""
+    base = regularization.SETTING.replace(epochs=2)
+    panel = regularization_panel(base, seeds=2)
+    panel.button.click()
+    assert panel.error is None and list(panel.result) == ["class"]
+    panel.controls["evaluation"].value = "task"
+    panel.controls["ewc_lambda"].value = 10.0
+    panel.button.click()
+    ewc, finetune = panel.result["task"]["ewc"], panel.result["task"]["finetune"]
+    assert ewc[0].config["ewc_lambda"] == 10.0 and not ewc[0].cached
+    assert finetune[0].config["ewc_lambda"] == base.ewc_lambda
+    panel.button.click()  # the same setting again: all cached
+    assert all(r.cached for r in panel.result["task"]["ewc"])
+
+    wild = regularization_panel(base.replace(ewc_lambda=1e6), seeds=2)
+    assert wild.controls["ewc_lambda"].value == 1e6
+    wild.button.click()
+    assert "diverged" in wild.error and "--ewc-lambda" in wild.error and wild.figure is None
 
 
 # --- the parts ---------------------------------------------------------------------------

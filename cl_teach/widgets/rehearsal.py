@@ -1,130 +1,156 @@
-"""The panel of notebook 02: rehearsal under a memory budget, and EWC.
-
-One run for the chosen setting (method, budget, selection, class- or task-incremental
-evaluation) and a grid of cached runs over budgets for the accuracy-vs-budget plot.
-"""
+"""The figures and the panel of notebook 02b: rehearsal under a memory budget, Dark
+Experience Replay at equal samples and at equal bytes."""
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
-import numpy as np
 
 from .. import plots
 from ..config import RunConfig
-from ..experiment import Result, run
-from . import RunPanel, dropdown, slider
+from ..experiment import run_grid
+from ..lessons import mean_pm, rehearsal, seed_list
+from ..lessons.rehearsal import DARK, LABELS, SELECTIONS
+from . import RunPanel, dropdown, log_slider, slider
 
-BUDGETS = (20, 100, 200, 1000)  # the grid of the accuracy-vs-budget plot
-REHEARSAL = ("replay", "dark_er", "dark_er_pp")  # methods with a memory
-NO_MEMORY = ("finetune", "ewc")  # drawn as flat lines: they store no exemplars
-LABELS = {
-    "replay": "replay",
-    "dark_er": "Dark ER",
-    "dark_er_pp": "DER++",
-    "finetune": "fine-tuning",
-    "ewc": "EWC",
+#: the replay selections share replay's colour and differ in line style and marker
+STYLES = {
+    LABELS["herding"]: {"color": plots.color("replay"), "marker": "o"},
+    LABELS["random"]: {"color": plots.color("replay"), "ls": "--", "marker": "^"},
+    LABELS["reservoir"]: {"color": plots.color("replay"), "ls": ":", "marker": "s", "mfc": "w"},
+    LABELS["dark_er"]: {"color": plots.color("dark_er"), "marker": "D"},
+    LABELS["dark_er_pp"]: {"color": plots.color("dark_er_pp"), "marker": "P"},
 }
 
 
-def rehearsal_runs(
-    method: str = "replay",
-    budget: int = 200,
-    selection: str = "herding",
-    eval: str = "class",
-    epochs: int = 10,
-    dataset: str = "digits",
-    scenario: str = "B0Inc2",
-    device: str = "auto",
-    seed: int = 0,
-    budgets: tuple[int, ...] = BUDGETS,
-) -> dict:
-    """The chosen run and the grid (every run cached): ``{"chosen": Result,
-    "grid": {method: {budget: Result}}}``; methods without memory have budget 0."""
-    base = RunConfig(
-        dataset=dataset, scenario=scenario, epochs=epochs, eval=eval, device=device, seed=seed
-    )
-
-    def one(m: str, b: int) -> Result:
-        cfg = base.replace(method=m, budget=b if m in REHEARSAL else 0)
-        if m == "replay":
-            cfg = cfg.replace(selection=selection)
-        return run(cfg, progress=False)
-
-    grid = {m: {b: one(m, b) for b in budgets} for m in REHEARSAL}
-    grid.update({m: {0: one(m, 0)} for m in NO_MEMORY})
-    return {"chosen": one(method, budget), "grid": grid}
+def curves(results: dict, names=SELECTIONS + DARK) -> dict:
+    """``{label: {budget: runs}}`` of the names present in ``results``."""
+    return {LABELS[n]: results[n] for n in names if n in results}
 
 
-def accuracy_vs_budget(grid: dict, chosen: Result | None = None, ax=None):
-    """Final accuracy against the exemplar budget, one line per rehearsal method;
-    methods without memory as horizontal lines; the chosen run as a star."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    for m, runs in grid.items():
-        budgets = sorted(runs)
-        acc = [runs[b].final_accuracy for b in budgets]
-        if m in NO_MEMORY:  # a horizontal line: no exemplars
-            style = {"finetune": ("--", "gray"), "ewc": (":", "tab:red")}[m]
-            ax.axhline(acc[0], ls=style[0], color=style[1], lw=2, label=f"{LABELS[m]} (no memory)")
-        else:
-            ax.plot(budgets, acc, marker="o", label=LABELS[m])
-    if chosen is not None and chosen.method in REHEARSAL and chosen.budget > 0:
-        ax.plot([chosen.budget], [chosen.final_accuracy], "k*", ms=14, label="your run")
-    ax.set_xscale("log")
-    ax.set(
-        xlabel="exemplar budget (images kept, total)",
-        ylabel="final accuracy (all classes)",
-        ylim=(0, 1.02),
-        title="accuracy vs memory budget",
-    )
-    ax.legend(loc="center right", fontsize=9)
+def equal_samples_and_bytes(results: dict, ax=None):
+    """Final accuracy at the headline budget (a dot per seed): ER, Dark ER and DER++ with
+    the same number of samples, and ER with Dark ER's bytes."""
+    er, b = results["reservoir"], max(results["dark_er"])
+    eq = max(er)
+    runs = [er[b], results["dark_er"][b], results["dark_er_pp"][b], er[eq]]
+    names = ["ER", "Dark ER", "DER++", "ER"]
+    groups = {
+        f"{n}, {r[0].budget}\n({plots.exemplar_kb(r):g} kB)": [x.final_accuracy for x in r]
+        for n, r in zip(names, runs, strict=True)
+    }
+    colors = dict(zip(groups, ("replay", "dark_er", "dark_er_pp", "replay"), strict=True))
+    kb = plots.exemplar_kb(runs[1])
+    title = f"{b} samples each (left three);\nER in Dark ER's {kb:g} kB (right)"
+    ax = plots.seed_points(groups, ax, "final accuracy (all classes)", title,
+                           {k: plots.color(m) for k, m in colors.items()})  # fmt: skip
+    low = min(min(v) for v in groups.values())
+    ax.set_ylim(max(0.0, math.floor(10 * low - 0.5) / 10), 1.0)
+    plt.setp(ax.get_xticklabels(), rotation=0, ha="center")
+    ax.axvline(2.5, color="k", lw=1, ls=":")
     return ax
 
 
 def draw_rehearsal(results: dict):
-    chosen = results["chosen"]
-    fig, axes = plt.subplots(
-        1, 3, figsize=(17, 4.4), layout="constrained", gridspec_kw={"width_ratios": [1, 1.3, 1]}
-    )
-    accuracy_vs_budget(results["grid"], chosen, axes[0])
-    name = LABELS[chosen.method] + (f", {chosen.budget} exemplars" if chosen.budget else "")
-    plots.per_class_heatmap(chosen, axes[1], f"{name} ({chosen.eval}-incremental)")
-    plots.classifier_norms(chosen, axes[2])
+    """The headline figure: accuracy against the exemplars stored (equal samples) and
+    against the exemplar memory in bytes (equal bytes), and both comparisons at the
+    headline budget, seed by seed."""
+    fig, axes = plt.subplots(1, 3, figsize=(20, 5), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.2, 1.2, 1]})  # fmt: skip
+    seeds = len(results["finetune"])
+    for ax, in_bytes in zip(axes, (False, True), strict=False):
+        plots.budget_curves(
+            curves(results), ax, in_bytes, results["finetune"],
+            ("equal bytes: accuracy vs exemplar memory" if in_bytes
+             else "equal samples: accuracy vs exemplars") + f" ({seeds} seeds)",
+            STYLES,
+        )  # fmt: skip
+    equal_samples_and_bytes(results, axes[2])
     return fig
 
 
-def rehearsal_panel(
-    method="replay",
-    budget=200,
-    selection="herding",
-    eval="class",
-    epochs=10,
-    dataset="digits",
-    scenario="B0Inc2",
-    device="auto",
-    budgets=BUDGETS,
-) -> RunPanel:
+def draw_bias(results: dict):
+    """The classifier's row norms after the last task, fine-tuning against herding replay
+    at the headline budget, and replay's per-class accuracy at the smallest budget."""
+    h = results["herding"]
+    small, b = min(h), max(h)
+    fig, axes = plt.subplots(1, 3, figsize=(20, 4.6), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1, 1.4]})  # fmt: skip
+    plots.classifier_norms(results["finetune"], axes[0], title="fine-tuning: row norms")
+    plots.classifier_norms(h[b], axes[1], title=f"replay ({b}, herding): row norms")
+    plots.per_class_heatmap(h[small], axes[2], f"replay ({small}, herding): per-class accuracy")
+    return fig
+
+
+def draw_panel(results: dict):
+    """The panel's figure: the replay curves with the chosen run as a star (its 95%
+    interval as a bar), its per-class accuracy and its classifier's row norms."""
+    chosen = results["chosen"]
+    fig, axes = plt.subplots(1, 3, figsize=(19, 4.6), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.1, 1.3, 1]})  # fmt: skip
+    ax = plots.budget_curves(curves(results["grid"], SELECTIONS), axes[0],
+                             reference=results["grid"]["finetune"],
+                             title="your run among replay's", styles=STYLES)  # fmt: skip
+    mean, half = plots.interval([r.final_accuracy for r in chosen])
+    x = max(chosen[0].budget, 1)
+    ax.errorbar([x], mean, yerr=half, fmt="*", color="k", ms=16, capsize=5, label="your run")
+    ax.legend(loc="lower right", fontsize=10)
+    name = LABELS.get(chosen[0].method, chosen[0].method)
+    if chosen[0].method == "replay":
+        name = LABELS[chosen[0].selection]
+    budget = f", {chosen[0].budget} exemplars" if chosen[0].method != "finetune" else ""
+    plots.per_class_heatmap(chosen, axes[1], f"{name}{budget}: per-class accuracy")
+    plots.classifier_norms(chosen, axes[2], title=f"{name}: row norms after the last task")
+    return fig
+
+
+def chosen_config(base: RunConfig, method: str, selection: str, budget: int, alpha: float):
+    """The config of the panel's choice; what a method does not use keeps ``base``'s value
+    (so the lesson's cached runs answer at once)."""
+    base = base.replace(per_class=False, memory_budget=None)
+    if method == "finetune":
+        return base.replace(method="finetune", budget=0)
+    if method == "replay":
+        return base.replace(method="replay", selection=selection, budget=budget)
+    return base.replace(method=method, selection="reservoir", budget=budget, alpha=alpha)
+
+
+def rehearsal_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
+    """Method, replay's selection, the budget and Dark ER's alpha. Ranges hold ``base``'s
+    values (the budget slider runs to five times the headline budget, the alpha slider a
+    decade above and two below). A click trains only the chosen run (the replay curves are
+    the lesson's cached runs, unless the seeds change)."""
+    b = rehearsal.headline_budget(base)
+    a = math.log10(base.alpha) if base.alpha > 0 else 0.0
+    methods = [("replay", "replay"), ("Dark ER", "dark_er"), ("DER++", "dark_er_pp"),
+               ("fine-tuning", "finetune")]  # fmt: skip
     controls = {
-        "method": dropdown("method", [(LABELS[m], m) for m in REHEARSAL + NO_MEMORY], method),
-        "budget": slider("memory budget (exemplars)", budget, 0, 1000, 10),
-        "selection": dropdown("replay selection", ["herding", "random", "reservoir"], selection),
-        "eval": dropdown(
-            "evaluation", [("class-incremental", "class"), ("task-incremental", "task")], eval
+        "method": dropdown("method", methods, "replay"),
+        "selection": dropdown("replay selection", list(SELECTIONS), "herding"),
+        "budget": slider("budget (exemplars, total)", b, 0, 5 * b, max(1, b // 20)),
+        "alpha": log_slider(
+            "Dark ER alpha", base.alpha or 1.0, math.floor(a) - 2, math.ceil(a) + 1
         ),
     }
-    return RunPanel(
-        controls,
-        lambda **v: rehearsal_runs(
-            **v, epochs=epochs, dataset=dataset, scenario=scenario, device=device, budgets=budgets
-        ),
-        draw_rehearsal,
-        "Rehearsal under a memory budget",
-    )
+
+    def compute(method, selection, budget, alpha, seeds, progress=None):
+        grid = {k: c for k, c in rehearsal.configs(base).items() if c.method not in DARK}
+        # a log slider gives 0.31622...: 4 digits, so that moving back finds the cache
+        alpha = base.alpha if alpha == base.alpha else float(f"{alpha:.4g}")
+        cfg = chosen_config(base, method, selection, int(budget), alpha)
+        flat = run_grid({**grid, "chosen": cfg}, seed_list(seeds), progress=progress)
+        return {"chosen": flat.pop("chosen"), "grid": rehearsal.nest(flat)}
+
+    return RunPanel(controls, compute, draw_panel, "Rehearsal under a memory budget", seeds)
 
 
-def final_accuracies(results: dict) -> dict:
-    """``{method: {budget: final accuracy}}`` of a grid, for tables and checks."""
-    return {
-        m: {b: float(np.round(r.final_accuracy, 4)) for b, r in runs.items()}
-        for m, runs in results["grid"].items()
-    }
+def table(results: dict) -> str:
+    """Each run's budget, exemplar memory and final accuracy (mean +- 95% interval)."""
+    rows = [("fine-tuning", 0, results["finetune"])]
+    rows += [(LABELS[k], b, runs) for k in SELECTIONS + DARK for b, runs in results[k].items()]
+    lines = [f"{'method':<16}{'budget':>7}{'memory':>10}   final accuracy (95% interval)"]
+    for name, b, runs in rows:
+        kb = f"{plots.exemplar_kb(runs):g} kB"
+        lines.append(f"{name:<16}{b:>7}{kb:>10}   {mean_pm(runs)}")
+    return "\n".join(lines)
