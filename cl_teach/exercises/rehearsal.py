@@ -41,7 +41,7 @@ def check_exemplars_per_model(answer) -> bool:
     if int(answer) == truth:
         print(
             f"Correct: {params:,} parameters x 4 bytes / 3072 bytes = {truth}: 'A Model or "
-            f"{truth} Exemplars', the title of the MEMO paper (notebook 03)."
+            f"{truth} Exemplars', the title of the MEMO paper (notebook 04)."
         )
         return True
     print(
