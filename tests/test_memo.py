@@ -133,8 +133,8 @@ def test_memo_panel_shows_a_presets_values():
 
     base = config("pycil-memo-b0inc10")
     panel = memo_panel(base)
-    assert panel.controls["budget"].value == levels(base)[0] == 1000
-    assert panel.controls["budget"].max >= 5000
+    assert panel.controls["budget"].value == levels(base)[0] == base.budget == 2000
+    assert panel.controls["budget"].max >= 10_000
     assert panel.controls["split"].value == 3
     assert [v for _, v in panel.controls["split"].options] == [0, 1, 2, 3]
 
@@ -147,7 +147,7 @@ def test_lesson_runs_share_one_stream_and_ders_memory():
     assert memo.pretraining_scenario(base.replace(scenario="B0Inc2")) == "B4Inc2"
     cifar = RunConfig(method="memo", dataset="cifar100", scenario="B0Inc10", budget=2000)
     assert memo.pretraining_scenario(cifar) == "B50Inc10"
-    assert memo.levels(base) == (10, 50) and memo.levels(cifar) == (1000, 5000)
+    assert memo.levels(base) == (10, 50) and memo.levels(cifar) == (2000, 10000)
     runs = memo.equal_memory(base, 10)
     assert runs["DER"].budget == 10 and runs["DER"].memory_budget is None
     der_bytes = 4 * final_parameters(runs["DER"]) + 10 * 64

@@ -34,8 +34,9 @@ from . import SEEDS, Claim, Difference, difference, mean_pm, seed_list, values
 from .der import SETTING as DER_SETTING
 from .der import TRAIN_PER_CLASS
 
-#: the offline setting of notebook 04: notebook 03's, with a first task of four classes
-SETTING = DER_SETTING.replace(method="memo", scenario="B4Inc2")
+#: the offline setting of notebook 04: notebook 03's, with a first task of four classes;
+#: the memory is DER's with 10 exemplars (and with 50)
+SETTING = DER_SETTING.replace(method="memo", scenario="B4Inc2", budget=10)
 
 METHODS = ("MEMO", "DER", "replay")
 
@@ -52,10 +53,10 @@ SURVEY_AUC = {
 
 
 def levels(base: RunConfig) -> tuple[int, int]:
-    """DER's exemplar budgets on the memory curve: half the setting's budget and 2.5 times
-    it (digits: 10 and 50; PyCIL's 2000: 1000 and 5000)."""
-    budget = base.budget or 20
-    return (budget // 2, 5 * budget // 2)
+    """DER's exemplar budgets on the memory curve: the setting's budget and five times it
+    (digits: 10 and 50; PyCIL's 2000: 2000, MEMO's paper setting, and 10,000)."""
+    budget = base.budget or 10
+    return (budget, 5 * budget)
 
 
 def der_memory(cfg: RunConfig, budget: int) -> int:
