@@ -25,7 +25,7 @@ class RunConfig:
         default="B0Inc2", metadata=_opt("B<first task classes>Inc<classes per later task>")
     )
     backbone: str | None = field(
-        default=None, metadata=_opt("mlp|cnn|resnet32|resnet18 (default: per dataset)")
+        default=None, metadata=_opt("mlp|cnn|cnn_narrow|resnet32|resnet18 (default: per dataset)")
     )
     seed: int = field(
         default=0, metadata=_opt("seed of initialisation, batch order and memory draws")

@@ -6,7 +6,9 @@ vector of size ``out_dim``. Naming the blocks lets MEMO split a backbone into sh
 shallow blocks and per-task deep blocks (``split`` = how many leading blocks are shared).
 
 - ``mlp``: ReLU multi-layer perceptron.
-- ``cnn``: a small conv net (3 conv + BatchNorm + ReLU blocks, average pooling).
+- ``cnn``: a small conv net (3 conv + BatchNorm + ReLU blocks, average pooling);
+  ``cnn_narrow``: the same at half the width (1,532 parameters instead of 5,944), so that
+  on 8x8 digits a model costs fewer stored images (about 96 instead of 371).
 - ``resnet32``: the CIFAR ResNet-32 of PyCIL/MEMO (option-A shortcuts, no classifier):
   463,504 parameters; stem + stage 1 + stage 2 = 112,016; stage 3 = 351,488.
 - ``resnet18``: torchvision's ResNet-18 without its classifier (``stem="cifar"``: a 3x3
@@ -20,6 +22,7 @@ is built, enough for counting parameters.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 
@@ -196,7 +199,13 @@ def resnet18(in_shape=(3, 32, 32), gens: Generators | None = None, stem: str = "
     return Backbone(blocks, 512)
 
 
-BACKBONES = {"mlp": mlp, "cnn": cnn, "resnet32": resnet32, "resnet18": resnet18}
+BACKBONES = {
+    "mlp": mlp,
+    "cnn": cnn,
+    "cnn_narrow": functools.partial(cnn, width=4),
+    "resnet32": resnet32,
+    "resnet18": resnet18,
+}
 
 
 def make_backbone(name: str, in_shape, gens: Generators | None = None, **kwargs) -> Backbone:

@@ -417,3 +417,59 @@ def budget_curves(curves: dict, ax=None, in_bytes: bool = False, reference=None,
     )
     ax.legend(loc="lower right", fontsize=10)
     return ax
+
+
+def weight_align_gammas(runs, ax=None, title: str | None = None):
+    """Weight aligning's gamma (mean old row norm / mean new row norm before aligning) in
+    each incremental task, a dot per seed and the mean: below 1, the new rows were larger
+    and aligning shrinks them."""
+    runs = seeds_of(runs)
+    ax = _axes(ax)
+    gammas = np.array([[g for g in r.extras["weight_align_gamma"] if g is not None] for r in runs])
+    tasks = np.arange(2, gammas.shape[1] + 2)
+    for g in gammas:
+        ax.plot(tasks, g, "o", color=color("der"), alpha=0.5, mec="k", ms=6)
+    band(ax, tasks, gammas, "mean over seeds", "k")
+    ax.axhline(1, color="k", lw=1, ls="--")
+    ax.set_xticks(tasks)
+    ax.set(xlabel="task", ylabel="gamma", ylim=(0, max(1.2, float(np.max(gammas)) + 0.1)),
+           title=title or "weight aligning's gamma" + _seeds_note(runs))  # fmt: skip
+    ax.legend(loc="lower right", fontsize=10)
+    return ax
+
+
+def block_similarity(runs, ax=None, shared: list[str] = (), title: str | None = None):
+    """Linear CKA between the first task's backbone and the newest one, per block, after
+    each task (mean over seeds with its 95% interval): DER's runs record it
+    (``extras["block_similarity"]``). Solid lines: the blocks in ``shared``."""
+    runs = seeds_of(runs)
+    ax = _axes(ax)
+    blocks = list(runs[0].extras["block_similarity"][0])
+    tasks = np.arange(2, len(runs[0].extras["block_similarity"]) + 2)
+    for k, block in enumerate(blocks):
+        values = [[t[block] for t in r.extras["block_similarity"]] for r in runs]
+        name = block + (" (shared by MEMO)" if block in shared else "")
+        style = "-" if block in shared else "--"
+        band(ax, tasks, values, name, OKABE_ITO[k % len(OKABE_ITO)], marker="o", ls=style)
+    ax.set_xticks(tasks)
+    ax.set(xlabel="after task", ylabel="linear CKA with the first backbone", ylim=(0, 1.02),
+           title=title or "how similar each block stays" + _seeds_note(runs))  # fmt: skip
+    ax.legend(fontsize=10)
+    return ax
+
+
+def seed_heatmap(cells: dict, rows: list, cols: list, ax=None, title: str = "",
+                 row_labels=None, col_labels=None, label: str = "accuracy"):  # fmt: skip
+    """A table of numbers over seeds: ``cells[(row, col)]`` holds one value per seed; each
+    cell shows the mean and its 95% interval, coloured on the fixed 0..1 scale."""
+    ax = _axes(ax, (2.6 * len(cols) + 2, 1.1 * len(rows) + 1.5))
+    stats = {k: interval(np.asarray(v, dtype=float)) for k, v in cells.items()}
+    mean = np.array([[stats[(r, c)][0][0] for c in cols] for r in rows])
+    text = [[f"{stats[(r, c)][0][0]:.3f}\n± {stats[(r, c)][1][0]:.3f}" for c in cols] for r in rows]
+    sns.heatmap(mean, ax=ax, vmin=0, vmax=1, cmap="viridis", annot=np.array(text), fmt="",
+                annot_kws=ANNOTATION, cbar_kws={"label": label},
+                xticklabels=col_labels or cols, yticklabels=row_labels or rows)  # fmt: skip
+    ax.grid(False)
+    n = len(next(iter(cells.values())))
+    ax.set_title(title + ("" if n == 1 else f" (mean of {n} seeds)"))
+    return ax

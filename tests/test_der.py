@@ -213,16 +213,46 @@ def test_aligned_rows_have_equal_mean_norms_in_the_run(cli_runs):
 
 
 def test_der_panel_runs_and_plots_what_it_computed():
+    from cl_teach.lessons.der import SETTING
     from cl_teach.widgets.der import der_panel
 
-    panel = der_panel(budget=40, epochs=1)
+    panel = der_panel(SETTING.replace(epochs=1, budget=40), seeds=1)
     panel.controls["freeze_old"].value = False
     panel.controls["weight_align"].value = False
     panel.button.click()
     assert panel.error is None
-    der, replay = panel.result["der"], panel.result["replay"]
+    der, replay = panel.result["DER"][0], panel.result["replay"][0]
     assert der.config["freeze_old"] is False and der.config["weight_align"] is False
     assert replay.budget == der.budget == 40
-    growth = panel.figure.axes[2]  # parameters per task: DER, then the single network
+    assert replay.config["freeze_old"] is True  # replay's config carries no DER switch
+    growth = panel.figure.axes[3]  # parameters per task: DER, then the single network
     assert list(growth.lines[0].get_ydata()) == der.num_parameters_per_task
     assert list(growth.lines[1].get_ydata()) == replay.num_parameters_per_task
+
+
+def test_der_panel_shows_a_presets_values():
+    """PyCIL's 2000 exemplars and weight decay 2e-4 are on the controls, not clamped."""
+    from cl_teach.presets import config
+    from cl_teach.widgets.der import der_panel
+
+    panel = der_panel(config("pycil-der-b0inc10"))
+    budget = panel.controls["budget"]
+    assert budget.value == 2000 and budget.max >= 2000 and budget.min == 0
+    assert panel.controls["weight_decay"].value == 2e-4
+    assert panel.controls["seeds"].value == 5
+
+
+def test_block_similarity_compares_the_first_backbone_with_the_newest():
+    """DER records linear CKA per block between backbone 1 and the newest after each task
+    from the second on; with no training since the copy the two are the same network."""
+    cfg = SMALL.replace(epochs=1)
+    method, _ = drive(cfg, 2, seeds=(0, 1))
+    sims = method.extras(1)["block_similarity"]
+    assert len(sims) == 1 and list(sims[0]) == ["stem", "stage1", "stage2", "pool"]
+    assert all(0 <= v <= 1 + 1e-6 for v in sims[0].values())
+    task = method.stream.tasks[1]
+    method.model.specialized_blocks[1].load_state_dict(
+        method.model.specialized_blocks[0].state_dict()
+    )
+    same = method.similarity_to_first(task)
+    assert all(v == pytest.approx(1, abs=1e-5) for s in same for v in s.values())

@@ -105,18 +105,69 @@ def test_memo_matches_der_at_equal_memory():
     assert memo.final_accuracy >= der.final_accuracy - 0.02
 
 
-def test_memo_panel_shows_each_methods_exemplars_and_refuses_too_little_memory():
+def test_memo_panel_gives_every_method_ders_memory():
+    from cl_teach.lessons.memo import SETTING
     from cl_teach.widgets.memo import memo_panel
 
-    panel = memo_panel(memory_kib=130, epochs=1)
+    panel = memo_panel(SETTING.replace(epochs=1), seeds=1)
     panel.controls["split"].value = 0
     panel.button.click()
     assert panel.error is None
-    memo, der = panel.result["memo"], panel.result["der"]
+    memo, der, replay = (panel.result[m][0] for m in ("MEMO", "DER", "replay"))
     assert memo.num_parameters_per_task == der.num_parameters_per_task  # split 0 is DER
-    assert memo.budget == der.budget == (130 * 1024 - 4 * 31_330) // 64
+    assert der.budget == panel.controls["budget"].value == 10
+    total = sum(der.memory_bytes.values())
+    for r in (memo, replay):
+        assert r.config["memory_budget"] >= total - 64 * der.budget  # DER's model + images
+        assert sum(r.memory_bytes.values()) <= r.config["memory_budget"]
     labels = [t.get_text() for t in panel.figure.axes[3].texts]
-    assert labels == [f"{r.extras['exemplars']} ex." for r in panel.result.values()]
-    panel.controls["memory_kib"].value = 100  # less than DER's model
-    panel.button.click()
-    assert "less than" in panel.error and panel.result["memo"] is memo
+    assert labels == [str(r.extras["exemplars"]) for r in (memo, der, replay)]
+
+
+def test_memo_panel_shows_a_presets_values():
+    """PyCIL's memory is sized to CIFAR-100: DER's budget slider holds the preset's value and
+    the split list the ResNet-32's blocks, the default after stage 2."""
+    from cl_teach.lessons.memo import levels
+    from cl_teach.presets import config
+    from cl_teach.widgets.memo import memo_panel
+
+    base = config("pycil-memo-b0inc10")
+    panel = memo_panel(base)
+    assert panel.controls["budget"].value == levels(base)[0] == base.budget == 2000
+    assert panel.controls["budget"].max >= 10_000
+    assert panel.controls["split"].value == 3
+    assert [v for _, v in panel.controls["split"].options] == [0, 1, 2, 3]
+
+
+def test_lesson_runs_share_one_stream_and_ders_memory():
+    from cl_teach.lessons import memo
+
+    base = memo.SETTING
+    assert memo.pretraining_scenario(base) == "B4Inc2"  # already a large first task
+    assert memo.pretraining_scenario(base.replace(scenario="B0Inc2")) == "B4Inc2"
+    cifar = RunConfig(method="memo", dataset="cifar100", scenario="B0Inc10", budget=2000)
+    assert memo.pretraining_scenario(cifar) == "B50Inc10"
+    assert memo.levels(base) == (10, 50) and memo.levels(cifar) == (2000, 10000)
+    runs = memo.equal_memory(base, 10)
+    assert runs["DER"].budget == 10 and runs["DER"].memory_budget is None
+    der_bytes = 4 * final_parameters(runs["DER"]) + 10 * 64
+    assert runs["MEMO"].memory_budget == runs["replay"].memory_budget == der_bytes
+    table = memo.table_configs(base, 10)
+    assert {c.scenario for c in table.values()} == {"B4Inc2"}  # the same stream in every cell
+    assert table[(True, False)] == runs["MEMO"]  # shared with the memory curve
+    for (pretrained, freeze), cfg in table.items():
+        assert cfg.train_base is not freeze
+        assert cfg.first_epochs == (None if pretrained else 1)
+
+
+def test_linear_cka_is_invariant_to_rotation_scale_and_shift():
+    from cl_teach.similarity import linear_cka
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 300, 8, generator=g)  # two seeds
+    q, _ = torch.linalg.qr(torch.randn(8, 8, generator=g))
+    assert torch.allclose(linear_cka(x, 2.5 * x @ q + 3.0), torch.ones(2), atol=1e-5)
+    noise = linear_cka(x, torch.randn(2, 300, 5, generator=g))
+    assert (noise < 0.1).all()
+    half = linear_cka(x, x[..., :4])
+    assert ((noise < half) & (half < 1)).all()

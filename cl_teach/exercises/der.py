@@ -2,43 +2,86 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
-from torch import nn
 
 from ..methods.der import aux_targets
-from ..methods.expandable import weight_align
 from ..models import count_parameters, resnet32
-from . import not_answered
+from . import as_number, as_whole_number, not_answered
+
+
+def attempt(fn, *args):
+    """``fn(*args)`` for a student's function: (True, result), or (False, None) with a
+    message when ``fn`` is not a function or raises."""
+    if not callable(fn):
+        print(f"Please answer with a function (def ...); {fn!r:.40} is not one.")
+        return False, None
+    try:
+        return True, fn(*args)
+    except Exception as err:  # the student's code: report, never raise
+        print(f"Your function raised {type(err).__name__}: {err}")
+        return False, None
+
+
+def as_tensor(value, like: torch.Tensor) -> torch.Tensor | None:
+    """``value`` as a tensor of ``like``'s shape, or None (with a hint)."""
+    try:
+        value = torch.as_tensor(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value.shape != like.shape:
+        shape = "nothing usable" if value is None else tuple(value.shape)
+        print(f"Not quite: expected a tensor of shape {tuple(like.shape)}, got {shape}.")
+        return None
+    return value
 
 
 def check_der_parameters(answer) -> bool:
     """Exercise 1: parameters of DER's backbones after CIFAR-100 B0Inc10 with ResNet-32."""
-    if not_answered(answer):
+    if not_answered(answer) or (value := as_whole_number(answer)) is None:
         return False
     one = count_parameters(resnet32())
     truth = 10 * one
-    if int(answer) == truth:
+    if value == truth:
         print(
             f"Correct: 10 x {one:,} = {truth:,}. DER's model grows linearly with the number "
             "of tasks; after 10 tasks it is ten networks."
         )
         return True
-    hint = "Count the backbones: one per task." if int(answer) != one else "That is one backbone."
-    print(f"Not quite ({int(answer):,}). One ResNet-32 has {one:,} parameters. {hint}")
+    hint = "That is one backbone." if value == one else "Count the backbones: one per task."
+    print(f"Not quite ({value:,}). One ResNet-32 has {one:,} parameters. {hint}")
     return False
 
 
+def check_no_exemplars(prediction, runs) -> bool:
+    """Exercise 2 (predict, then run): DER's final accuracy without exemplars."""
+    if not_answered(prediction) or (value := as_number(prediction)) is None:
+        return False
+    truth = float(np.mean([r.final_accuracy for r in runs]))
+    tasks = len(runs[0].classes_per_task)
+    close = abs(value - truth) <= 0.1
+    print(
+        f"{'Close' if close else 'Not close'}: you predicted {value:.2f}; DER without exemplars "
+        f"reached {truth:.2f} (mean of {len(runs)} seeds), about 1/{tasks}: only the newest "
+        "classes are recognised. The old backbones still compute exactly the features they "
+        "did, but the classifier is trained on new classes only, and its old rows lose."
+    )
+    return close
+
+
 def check_aux_targets(my_aux_targets) -> bool:
-    """Exercise 2: ``my_aux_targets(y, first_new)`` -> labels of the |new|+1 auxiliary head."""
+    """Exercise 3: ``my_aux_targets(y, first_new)`` -> labels of the |new|+1 auxiliary head."""
     if not_answered(my_aux_targets):
         return False
     g = torch.Generator().manual_seed(0)
     for first_new, seen in ((2, 4), (4, 6), (50, 60)):
         y = torch.randint(0, seen, (64,), generator=g)
-        mine = torch.as_tensor(my_aux_targets(y.clone(), first_new))
         truth = aux_targets(y, first_new)
-        if mine.shape != truth.shape or not torch.equal(mine.long(), truth):
-            bad = int((mine.long() != truth).nonzero()[0]) if mine.shape == truth.shape else 0
+        ok, mine = attempt(my_aux_targets, y.clone(), first_new)
+        if not ok or (mine := as_tensor(mine, truth)) is None:
+            return False
+        if not torch.equal(mine.long(), truth):
+            bad = int((mine.long() != truth).nonzero()[0])
             print(
                 f"Not quite: with new classes from {first_new}, label {int(y[bad])} should map "
                 f"to {int(truth[bad])}. Hint: every old class -> 0, new class c -> "
@@ -53,23 +96,24 @@ def check_aux_targets(my_aux_targets) -> bool:
 
 
 def check_weight_align(my_weight_align) -> bool:
-    """Exercise 3: ``my_weight_align(W, n_new)`` -> W with the last ``n_new`` rows scaled by
+    """Exercise 4: ``my_weight_align(W, n_new)`` -> W with the last ``n_new`` rows scaled by
     gamma = mean old row norm / mean new row norm."""
     if not_answered(my_weight_align):
         return False
     g = torch.Generator().manual_seed(1)
     for n_old, n_new in ((4, 2), (50, 10)):
         W = torch.randn(n_old + n_new, 16, generator=g)
-        W[-n_new:] *= 3.0  # new rows larger, as after training on mostly new data
-        fc = nn.Linear(16, n_old + n_new)
-        with torch.no_grad():
-            fc.weight.copy_(W)
-        weight_align(fc, n_new)
-        mine = torch.as_tensor(my_weight_align(W.clone(), n_new), dtype=torch.float32)
-        if mine.shape != W.shape or not torch.allclose(mine, fc.weight, atol=1e-5):
+        W[-n_new:] *= 3.0  # new rows larger, as after a task with few exemplars
+        norms = W.norm(dim=1)
+        truth = W.clone()
+        truth[-n_new:] *= norms[:-n_new].mean() / norms[-n_new:].mean()
+        ok, mine = attempt(my_weight_align, W.clone(), n_new)
+        if not ok or (mine := as_tensor(mine, truth)) is None:
+            return False
+        if not torch.allclose(mine.float(), truth, atol=1e-5):
             print(
-                "Not quite. Hint: norms = W.norm(dim=1); gamma = norms[:-n_new].mean() / "
-                "norms[-n_new:].mean(); scale only the new rows by gamma, keep the old ones."
+                "Not quite. Hint: take each row's L2 norm; gamma = mean of the old rows' norms "
+                "/ mean of the new rows' norms; multiply only the new rows by gamma."
             )
             return False
     print(

@@ -27,17 +27,16 @@ count then holds what prediction needs).
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 
 from ..config import RunConfig
 from ..data import ImageData, Task
 from ..memory import ExemplarMemory
+from ..similarity import block_similarity
 from ..train import cross_entropy
 from .base import Method
-from .expandable import ExpandableNet, block_change, weight_align
+from .expandable import ExpandableNet, weight_align
 
 
 def aux_targets(y: torch.Tensor, first_new: int) -> torch.Tensor:
@@ -60,7 +59,7 @@ class DER(Method):
         self.norms_before_align: list[list[list[float]]] = []  # per task, per seed
         self.gamma: list[list[float] | None] = []
         self.trainable: list[int] = []
-        self.block_change: list[list[dict[str, float]]] = []
+        self.block_similarity: list[list[dict[str, float]]] = []  # per task from the second
 
     # --- the network ----------------------------------------------------------------------
     @staticmethod
@@ -79,7 +78,6 @@ class DER(Method):
     # --- task-level hooks -------------------------------------------------------------------
     def before_task(self, task: Task) -> None:
         super().before_task(task)  # a new backbone, copied from the newest; a wider classifier
-        self.start = copy.deepcopy(self.model.specialized_blocks[-1])
         self.model.requires_grad_(True)
         for module in self.frozen():
             module.requires_grad_(False)
@@ -110,8 +108,20 @@ class DER(Method):
         self.gamma.append(weight_align(fc, len(task.classes)) if aligned else None)
         self.model.auxiliary_head = None
         self.memory.update(task.train, task.classes, features=self.features)
-        if task.index > 0:  # how far the newest block moved from the copy it started as
-            self.block_change.append(block_change(self.start, self.model.specialized_blocks[-1]))
+        if task.index > 0:
+            self.block_similarity.append(self.similarity_to_first(task))
+
+    @torch.no_grad()
+    def similarity_to_first(self, task: Task, probe: int = 500) -> list[dict[str, float]]:
+        """Per seed, the linear CKA of each block's features in the first task's specialized
+        block and in the newest one (which descends from it through every task since), on
+        up to ``probe`` test images of the classes seen so far: how far each block's
+        representation moved. A measurement only; nothing trains on these images."""
+        self.model.eval()
+        test = self.stream.joint(task.index, "test")
+        x = test.to_float(test.x[:, :probe]).expand(len(self.seeds), -1, -1, -1, -1)
+        blocks = self.model.specialized_blocks
+        return block_similarity(blocks[0], blocks[-1], self.model.generalized_blocks(x))
 
     # --- exemplars and accounting --------------------------------------------------------
     def exemplar_bytes(self) -> int:
@@ -122,7 +132,7 @@ class DER(Method):
             "classifier_norms_before_align": [norms[s] for norms in self.norms_before_align],
             "weight_align_gamma": [None if g is None else g[s] for g in self.gamma],
             "trainable_parameters_per_task": self.trainable,
-            "block_change": [change[s] for change in self.block_change],
+            "block_similarity": [sim[s] for sim in self.block_similarity],
             "exemplars": len(self.memory),
             "split": self.model.split,
         }

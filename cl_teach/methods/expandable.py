@@ -114,19 +114,3 @@ def weight_align(fc: Linear, n_new: int) -> list[float]:
     gamma = norms[:, :-n_new].mean(1) / norms[:, -n_new:].mean(1)
     fc.weight[:, -n_new:] *= gamma[:, None, None]
     return gamma.tolist()
-
-
-@torch.no_grad()
-def block_change(before: nn.Module, after: nn.Module) -> list[dict[str, float]]:
-    """Per seed, the relative change ||w_after - w_before|| / ||w_before|| of each named
-    block's weights (blocks without parameters left out): how much a block moved while
-    learning a task."""
-    S = len(next(before.parameters()))
-    change = [{} for _ in range(S)]
-    for (name, b), (_, a) in zip(before.named_children(), after.named_children(), strict=True):
-        w_b = [p.flatten(1) for p in b.parameters()]
-        if w_b:
-            w_b, w_a = torch.cat(w_b, 1), torch.cat([p.flatten(1) for p in a.parameters()], 1)
-            for s, value in enumerate(((w_a - w_b).norm(dim=1) / w_b.norm(dim=1)).tolist()):
-                change[s][name] = value
-    return change

@@ -1,4 +1,5 @@
-"""The panel of notebook 03: DER (Dynamically Expandable Representation) against replay."""
+"""The figures and the panel of notebook 03: DER (Dynamically Expandable Representation)
+switch by switch, and replay at the same exemplar budget."""
 
 from __future__ import annotations
 
@@ -7,64 +8,85 @@ import matplotlib.pyplot as plt
 
 from .. import plots
 from ..config import RunConfig
-from ..experiment import run
-from . import RunPanel, slider
+from ..experiment import run_grid
+from ..lessons import der as lesson
+from ..lessons import seed_list
+from . import RunPanel, dropdown, slider
 
 
-def der_runs(
-    freeze_old: bool = True,
-    budget: int = 200,
-    aux_loss: bool = True,
-    weight_align: bool = True,
-    epochs: int = 10,
-    dataset: str = "digits",
-    scenario: str = "B0Inc2",
-    device: str = "auto",
-    seed: int = 0,
-) -> dict:
-    """DER with the given switches and replay with the same exemplar budget (cached)."""
-    cfg = RunConfig(
-        dataset=dataset, scenario=scenario, epochs=epochs, budget=budget, device=device, seed=seed
-    )
-    der = cfg.replace(
-        method="der", freeze_old=freeze_old, aux_loss=aux_loss, weight_align=weight_align
-    )
-    return {
-        "der": run(der, progress=False),
-        "replay": run(cfg.replace(method="replay"), progress=False),
-    }
-
-
-def draw_der(results: dict):
-    der, replay = results["der"], results["replay"]
-    fig, axes = plt.subplots(2, 2, figsize=(14, 8.5), layout="constrained")
-    plots.per_class_heatmap(der, axes[0, 0], "DER: per-class accuracy")
-    plots.accuracy_curves({"DER": der, f"replay ({replay.budget} exemplars)": replay}, axes[0, 1])
-    plots.parameter_growth({"DER": der, "single network (replay)": replay}, axes[1, 0])
-    aligned = der.config["weight_align"]
-    plots.norms_before_after(
-        der,
-        axes[1, 1],
-        title="classifier norms after the last task" + ("" if aligned else " (aligning off)"),
-    )
+def draw_variants(results: dict):
+    """Final accuracy of DER and each variant (a dot per seed), and the gap between the
+    newest classes and the old ones after the last task."""
+    fig, axes = plt.subplots(1, 2, figsize=(15, 4.8), layout="constrained")
+    final = {name: [r.final_accuracy for r in runs] for name, runs in results.items()}
+    colors = {name: plots.color("der") for name in results if name != "replay"}
+    plots.seed_points(final, axes[0], "final accuracy", "DER with one switch changed", colors)
+    axes[0].set_ylim(0, 1)
+    gap = {name: [lesson.new_class_bias(r) for r in results[name]]
+           for name in ("DER", "no weight aligning")}  # fmt: skip
+    colors = {"DER": plots.color("der"), "no weight aligning": plots.OKABE_ITO[8]}
+    title = "bias toward the newest classes (after the last task)"
+    plots.seed_points(gap, axes[1], "new classes minus old classes", title, colors)
+    axes[1].axhline(0, color="k", lw=1)
     return fig
 
 
-def der_panel(
-    budget=200, epochs=10, dataset="digits", scenario="B0Inc2", device="auto"
-) -> RunPanel:
+def draw_aligning(results: dict):
+    """Classifier row norms after the last task before and after aligning (DER), and
+    weight aligning's gamma in every incremental task of every seed."""
+    der = results["DER"]
+    fig, axes = plt.subplots(1, 2, figsize=(15, 4.6), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.6, 1]})  # fmt: skip
+    plots.norms_before_after(der, axes[0])
+    plots.weight_align_gammas(der, axes[1])
+    return fig
+
+
+def draw_der(results: dict):
+    """The panel's figure: DER's per-class accuracy, DER and replay after each task,
+    classifier norms before and after aligning, and the parameters per task."""
+    der, replay = results["DER"], results["replay"]
+    fig, axes = plt.subplots(2, 2, figsize=(15, 9), layout="constrained")
+    plots.per_class_heatmap(der, axes[0, 0], "DER: per-class accuracy")
+    plots.accuracy_curves(
+        {"DER": der, f"replay ({replay[0].budget} exemplars)": replay}, axes[0, 1]
+    )
+    if der[0].config["weight_align"]:
+        plots.norms_before_after(der, axes[1, 0])
+    else:
+        plots.classifier_norms(der, axes[1, 0], title="classifier norms (aligning off)")
+    plots.parameter_growth({"DER": der, "replay (one network)": replay}, axes[1, 1])
+    return fig
+
+
+def budget_slider(budget: int):
+    """An exemplar-budget slider from 0 to ten times ``budget``, in steps that hit it."""
+    top = max(10 * budget, 100)
+    step = next((s for s in (1000, 100, 10) if budget % s == 0 and top // s >= 10), 1)
+    return slider("exemplar budget (total)", budget, 0, top, step)
+
+
+def der_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
+    """DER's switches (freeze, exemplar budget, auxiliary loss, weight aligning) and the
+    weight decay on ``base``'s stream, and replay with the same exemplars and weight decay."""
+
     def check(description, value):
         return W.Checkbox(value=value, description=description, indent=False)
 
     controls = {
-        "freeze_old": check("freeze old backbones", True),
-        "budget": slider("exemplar budget (total)", budget, 0, 1000, 50),
-        "aux_loss": check("auxiliary loss", True),
-        "weight_align": check("weight aligning", True),
+        "freeze_old": check("freeze old backbones", base.freeze_old),
+        "budget": budget_slider(base.budget),
+        "aux_loss": check("auxiliary loss", base.aux_loss),
+        "weight_align": check("weight aligning", base.weight_align),
+        "weight_decay": dropdown(
+            "weight decay", sorted({base.weight_decay, 2e-4, 5e-4, 5e-3, 1.5e-2}), base.weight_decay
+        ),
     }
-    return RunPanel(
-        controls,
-        lambda **v: der_runs(**v, epochs=epochs, dataset=dataset, scenario=scenario, device=device),
-        draw_der,
-        "DER: one backbone per task",
-    )
+
+    def compute(freeze_old, budget, aux_loss, weight_align, weight_decay, seeds, progress=None):
+        der = base.replace(method="der", budget=budget, freeze_old=freeze_old, aux_loss=aux_loss,
+                           weight_align=weight_align, weight_decay=weight_decay)  # fmt: skip
+        replay = base.replace(method="replay", budget=budget, weight_decay=weight_decay)
+        return run_grid({"DER": der, "replay": replay}, seed_list(seeds), progress=progress)
+
+    return RunPanel(controls, compute, draw_der, "DER: one backbone per task", seeds)
