@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipywidgets as W
 import matplotlib.pyplot as plt
 
 from ..plasticity import PlasticityConfig, run_plasticity
 from ..plasticity import plots as pplots
-from . import RunPanel, dropdown, log_slider, slider
+from . import RunPanel, choice_slider, dropdown, log_slider, slider
 
 #: the reset-rate choices of notebook 06: off, then a log scale up to 1e-1
 RATES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
@@ -73,12 +72,10 @@ def remedies_panel(
 ) -> RunPanel:
     """bp, Shrink & Perturb, continual backprop and a fresh network on the same tasks."""
     controls = {
-        "replacement_rate": W.SelectionSlider(
-            options=[("off" if r == 0 else f"{r:.0e}", r) for r in RATES],
-            value=replacement_rate,
-            description="reset rate (per step)",
-            continuous_update=False,
-            style={"description_width": "initial"},
+        "replacement_rate": choice_slider(
+            "reset rate (per step)",
+            [("off" if r == 0 else f"{r:.0e}", r) for r in RATES],
+            replacement_rate,
         ),
         "maturity": slider("maturity (steps)", maturity, 0, 500, 20),
         "decay": dropdown("utility decay eta", [0.9, 0.99, 0.999], decay),
