@@ -4,6 +4,8 @@ python3 tasks.py lab     # first use: make .venv and install; then open JupyterL
 python3 tasks.py test    # ruff, the package tests, every notebook under nbval
 python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
 python3 tasks.py bench   # the timing figures of benchmarks/
+python3 tasks.py html    # a read-only copy: every notebook run, as HTML pages in html/
+                         # (only out-of-date pages; --force all; names pick notebooks)
 """
 
 import hashlib
@@ -76,8 +78,13 @@ def bench() -> None:
     sh(PYTHON, "benchmarks/timings.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
 
 
+def html() -> None:
+    ensure_env()
+    sh(PYTHON, "scripts/export_html.py", *sys.argv[2:])
+
+
 if __name__ == "__main__":
-    commands = {"lab": lab, "test": test, "browser": browser, "bench": bench}
+    commands = {"lab": lab, "test": test, "browser": browser, "bench": bench, "html": html}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         sys.exit(2)
