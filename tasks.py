@@ -5,6 +5,8 @@ python3 tasks.py test    # ruff, the package tests, every notebook under nbval
 python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
 python3 tasks.py bench   # the timing figures of benchmarks/
 python3 tasks.py warm    # before class: run every notebook once, so every panel answers at once
+python3 tasks.py html    # a read-only copy: every notebook run, as HTML pages in html/
+                         # (only out-of-date pages; --force all; names pick notebooks)
 """
 
 import hashlib
@@ -84,8 +86,20 @@ def bench() -> None:
     sh(PYTHON, "benchmarks/timings.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
 
 
+def html() -> None:
+    ensure_env()
+    sh(PYTHON, "scripts/export_html.py", *sys.argv[2:])
+
+
 if __name__ == "__main__":
-    commands = {"lab": lab, "test": test, "browser": browser, "bench": bench, "warm": warm}
+    commands = {
+        "lab": lab,
+        "test": test,
+        "browser": browser,
+        "bench": bench,
+        "warm": warm,
+        "html": html,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         sys.exit(2)

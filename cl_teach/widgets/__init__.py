@@ -93,6 +93,28 @@ class RunPanel:
         display(self.widget)
 
 
+# Sliders and dropdowns share one row layout: the description in a column wide enough for
+# its text, then a track (or a list) long enough to use with a mouse. ipywidgets' own row is
+# 300 px in all, so a long description left a slider's track a few pixels, or none.
+CHAR_PX = 8  # one character of a description at JupyterLab's 13 px font, with room to spare
+LABEL_MIN_PX = 110  # short descriptions share this width, so the rows line up
+TRACK_PX = 240  # a slider's track (the browser tests ask for at least 200 px)
+SLIDER_PX = TRACK_PX + 88  # with the track's margins (12 px) and the number after it (76 px)
+SELECT_PX = 200  # a dropdown's list
+
+
+def _row(description: str, body_px: int) -> dict:
+    """``style`` and ``layout`` of a control: a label column for ``description``, then
+    ``body_px`` for the track or list. The minimum width keeps a wrapping panel from
+    squeezing the control."""
+    label_px = max(LABEL_MIN_PX, CHAR_PX * len(description))
+    width = f"{label_px + 8 + body_px}px"  # 8 px: the margin right of the label
+    return {
+        "style": {"description_width": f"{label_px}px"},
+        "layout": W.Layout(width=width, min_width=width),
+    }
+
+
 def slider(description: str, value, lo, hi, step=1, **kw) -> W.Widget:
     """An int or float slider that only reports when released."""
     cls = W.IntSlider if isinstance(value, int) and isinstance(step, int) else W.FloatSlider
@@ -103,7 +125,7 @@ def slider(description: str, value, lo, hi, step=1, **kw) -> W.Widget:
         step=step,
         description=description,
         continuous_update=False,
-        style={"description_width": "initial"},
+        **_row(description, SLIDER_PX),
         **kw,
     )
 
@@ -117,15 +139,24 @@ def log_slider(description: str, value: float, lo_exp: float, hi_exp: float, **k
         step=0.25,
         description=description,
         continuous_update=False,
-        style={"description_width": "initial"},
+        **_row(description, SLIDER_PX),
+        **kw,
+    )
+
+
+def choice_slider(description: str, options, value, **kw) -> W.SelectionSlider:
+    """A slider over a list of ``options`` (``(label, value)`` pairs or plain values)."""
+    return W.SelectionSlider(
+        options=options,
+        value=value,
+        description=description,
+        continuous_update=False,
+        **_row(description, SLIDER_PX),
         **kw,
     )
 
 
 def dropdown(description: str, options, value=None) -> W.Dropdown:
     return W.Dropdown(
-        options=options,
-        value=value,
-        description=description,
-        style={"description_width": "initial"},
+        options=options, value=value, description=description, **_row(description, SELECT_PX)
     )

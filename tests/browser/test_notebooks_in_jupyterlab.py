@@ -2,10 +2,19 @@
 
 For each notebook in notebooks/: open it, Run All Cells from the menu, wait until every
 cell has run, and check that no cell shows an error and every widget rendered; save a
-screenshot to screenshots/. Then, in the notebook's main panel (the cell that starts with
-``# NBVAL_IGNORE_OUTPUT`` and calls ``panel.run()``), change the first control, click
-Run, and check that the status reads "done" again, the plot changed, and the kernel
-is alive and idle.
+screenshot to screenshots/. Then use the notebook's main panel (the cell that starts with
+``# NBVAL_IGNORE_OUTPUT`` and calls ``panel.run()``) with the mouse, as a person does:
+
+- every slider shows a track at least 200 px long, inside the cell;
+- drag the first slider's handle with the mouse and see its number change;
+- pick another option of the first dropdown;
+- click Run: the status reads "done" again, the plot changed, the dragged slider still
+  shows its new number, and the kernel is alive and idle. A picture of the panel after
+  the run lands in screenshots/<notebook>-panel.png.
+
+A panel without a slider (or a dropdown) skips that step with a ``PartSkipped`` warning
+that says so; a panel with neither flips its first checkbox or toggle instead, so that
+Run has something new to show.
 
 Run with:  python3 tasks.py browser   (or: .venv/bin/python -m pytest -m browser tests)
 """
@@ -16,9 +25,11 @@ import contextlib
 import json
 import re
 import time
+import warnings
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -28,6 +39,7 @@ RUN_ALL_TIMEOUT_S = 900  # a first run trains from scratch; later runs hit data/
 PANEL_RUN_TIMEOUT_S = 600  # a changed control trains afresh
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_ERRORS = ("Error displaying widget", "model not found")
+TRACK_MIN_PX = 200  # a slider track shorter than this is hard to use with a mouse
 
 # Cell prompts read "[ ]:" (not run), "[*]:" (queued or running) or "[3]:" (done). Run
 # All is over when nothing is queued, the kernel is idle, and either every code cell has
@@ -146,34 +158,90 @@ def screenshot_whole_notebook(page, path: Path) -> None:
     page.set_viewport_size(size)
 
 
-def change_control(control) -> str:
-    """Change a slider, dropdown, toggle button or checkbox the way a student would."""
-    kind = control.get_attribute("class")
-    label = " ".join(control.locator("label").all_text_contents()).strip("\u200b ")
-    if "widget-slider" in kind:
-        readout = control.locator(".widget-readout")
-        before = readout.text_content()
-        handle = control.locator(".noUi-handle").first
-        handle.focus()
-        handle.press("ArrowRight")
-        if readout.text_content() == before:  # already at its maximum
-            handle.press("ArrowLeft")
-        after = readout.text_content()
-    elif "widget-dropdown" in kind:
-        select = control.locator("select")
-        options = select.locator("option").all_text_contents()
-        before = select.evaluate("s => s.options[s.selectedIndex].text")
-        after = options[(options.index(before) + 1) % len(options)]
-        select.select_option(label=after)
-    elif "widget-toggle-button" in kind or "widget-checkbox" in kind:
-        box = control.locator("input, button").first
-        before = str(box.evaluate("b => b.checked ?? b.classList.contains('mod-active')"))
-        box.click()
-        after = str(box.evaluate("b => b.checked ?? b.classList.contains('mod-active')"))
-    else:
-        pytest.fail(f"the panel's first control is of a kind this test cannot change: {kind}")
-    assert after != before, f"control {label!r} did not change (still {before!r})"
+def screenshot_panel(page, cell, path: Path) -> None:
+    """A picture of the panel (the cell's output) in a window tall enough for all of it:
+    JupyterLab's status bar would otherwise cover its bottom."""
+    output, size = cell.locator(".jp-Cell-outputArea"), page.viewport_size
+    height = round(output.bounding_box()["height"]) + 300
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    output.screenshot(path=path)
+    page.set_viewport_size(size)
+
+
+class PartSkipped(UserWarning):
+    """A step of the panel check that this notebook's panel offers no control for."""
+
+
+def skip_part(name: str, reason: str) -> None:
+    print(f"{name}: skipped: {reason}")
+    warnings.warn(f"{name}: {reason}", PartSkipped, stacklevel=2)
+
+
+def label_of(control) -> str:
+    return " ".join(control.locator("label").all_text_contents()).strip("\u200b ")
+
+
+def check_slider_tracks(name: str, cell, sliders) -> None:
+    """Every slider shows its track (noUiSlider's ``.noUi-target`` in ipywidgets 8), at
+    least TRACK_MIN_PX long and inside the cell (not cut off at its right edge)."""
+    cell_box = cell.bounding_box()
+    for slider in sliders.all():
+        label = label_of(slider)
+        track = slider.locator(".noUi-target")
+        assert track.count() == 1, f"{name}: slider {label!r} has no track (.noUi-target)"
+        track.scroll_into_view_if_needed()
+        box = track.bounding_box()
+        assert track.is_visible() and box, f"{name}: the track of slider {label!r} is hidden"
+        assert box["width"] >= TRACK_MIN_PX, (
+            f"{name}: the track of slider {label!r} is {box['width']:.0f} px long, less than "
+            f"{TRACK_MIN_PX} px (is its description squeezing it? see cl_teach/widgets)"
+        )
+        assert box["x"] + box["width"] <= cell_box["x"] + cell_box["width"], (
+            f"{name}: the track of slider {label!r} runs past the cell's right edge"
+        )
+
+
+def drag_slider(page, slider) -> str:
+    """Drag the handle a quarter of the track with the mouse (left when there is room:
+    smaller settings train faster) and check that the number beside it changed."""
+    label, readout = label_of(slider), slider.locator(".widget-readout")
+    handle = slider.locator(".noUi-handle")
+    handle.hover()  # scrolls it into view; the mouse now rests on it
+    track, knob = slider.locator(".noUi-target").bounding_box(), handle.bounding_box()
+    x, y = knob["x"] + knob["width"] / 2, knob["y"] + knob["height"] / 2
+    quarter = track["width"] / 4
+    to_x = x - quarter if x - quarter >= track["x"] else x + quarter
+    before = readout.text_content()
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(to_x, y, steps=10)
+    page.mouse.up()
+    expect(
+        readout, f"dragging slider {label!r} from x={x:.0f} to x={to_x:.0f} left it at {before}"
+    ).not_to_have_text(before, timeout=5_000)
+    return f"{label}: {before} -> {readout.text_content()}"
+
+
+def pick_other_option(dropdown) -> str:
+    """Choose the option after the selected one (the first after the last)."""
+    label, select = label_of(dropdown), dropdown.locator("select")
+    options = select.locator("option").all_text_contents()
+    before = select.evaluate("s => s.options[s.selectedIndex].text")
+    after = options[(options.index(before) + 1) % len(options)]
+    select.select_option(label=after)
+    shown = select.evaluate("s => s.options[s.selectedIndex].text")
+    assert shown == after, f"dropdown {label!r} shows {shown!r} after choosing {after!r}"
     return f"{label}: {before} -> {after}"
+
+
+def flip_toggle(control) -> str:
+    """Click a checkbox or a toggle button and check that it flipped."""
+    label, box = label_of(control), control.locator("input, button").first
+    state = "b => b.checked ?? b.classList.contains('mod-active')"
+    before = box.evaluate(state)
+    box.click()
+    assert box.evaluate(state) != before, f"{label!r} did not change on a click"
+    return f"{label}: {before} -> {not before}"
 
 
 def wait_for_kernel(lab, name: str, timeout: float) -> str:
@@ -223,7 +291,7 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
         )
         screenshot_whole_notebook(page, SCREENSHOTS / f"{path.stem}.png")
 
-        # 2. The main panel: change its first control, click Run, see a new plot.
+        # 2. The main panel, used with the mouse: sliders, a drag, a dropdown, Run.
         cell = page.locator(".jp-Notebook .jp-Cell").nth(panel_index)
         cell.scroll_into_view_if_needed()
         run_button = cell.locator("button.widget-button", has_text=re.compile(r"^\s*Run\s*$"))
@@ -235,11 +303,24 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
         )
         assert plot.count() == 1, f"{name}: the panel shows {plot.count()} plots, not 1"
         before = plot.get_attribute("src")
-        controls = cell.locator(".widget-hbox").first.locator(
-            ".widget-slider, .widget-dropdown, .widget-toggle-button, .widget-checkbox"
-        )
-        assert controls.count(), f"{name}: the panel has no slider, dropdown or toggle"
-        change = change_control(controls.first)
+
+        sliders, dropdowns = cell.locator(".widget-slider"), cell.locator(".widget-dropdown")
+        changes, dragged = [], None
+        if sliders.count():
+            check_slider_tracks(name, cell, sliders)
+            changes.append(drag_slider(page, sliders.first))
+            dragged = sliders.first.locator(".widget-readout").text_content()
+        else:
+            skip_part(name, "the panel has no slider: no track check and no drag")
+        if dropdowns.count():
+            changes.append(pick_other_option(dropdowns.first))
+        else:
+            skip_part(name, "the panel has no dropdown: no option is picked")
+        if not changes:  # something must change, or Run would show the same plot
+            toggles = cell.locator(".widget-checkbox, .widget-toggle-button")
+            assert toggles.count(), f"{name}: the panel has no slider, dropdown or toggle"
+            changes.append(flip_toggle(toggles.first))
+        change = "; ".join(changes)
 
         started = time.monotonic()
         run_button.click()
@@ -258,6 +339,12 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
             ) from err
         print(f"{name}: Run after '{change}' {time.monotonic() - started:.0f} s")
         assert not widget_errors_on_screen(page), f"{name}: {widget_errors_on_screen(page)}"
+        if dragged is not None:  # the kernel kept the dragged value (it would reset a bad one)
+            shown = sliders.first.locator(".widget-readout").text_content()
+            assert shown == dragged, (
+                f"{name}: the dragged slider went back from {dragged} to {shown}"
+            )
+        screenshot_panel(page, cell, SCREENSHOTS / f"{path.stem}-panel.png")
 
         state = wait_for_kernel(lab, name, timeout=60)
         assert state == "idle", f"{name}: the kernel is {state!r} after the panel ran"
