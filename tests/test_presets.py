@@ -79,14 +79,14 @@ def cifar100(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RUN_PRESETS)
 def test_every_run_preset_runs_and_prints_its_resolved_config(name, cifar100, monkeypatch, capsys):
-    """The issue's command with tiny overrides (one epoch, two images per class, two
+    """The issue's command with tiny overrides (one epoch, one image per class, two
     tasks) on the CPU: the JSON carries the preset's config with the overrides applied."""
     monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
-    argv = ["run", "--preset", name, "--epochs", "1", "--train-per-class", "2", "--scenario",
+    argv = ["run", "--preset", name, "--epochs", "1", "--train-per-class", "1", "--scenario",
             "B0Inc50", "--device", "cpu", "--quiet", "--json", "-"]  # fmt: skip
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    expected = config(name, epochs=1, train_per_class=2, scenario="B0Inc50", device="cpu")
+    expected = config(name, epochs=1, train_per_class=1, scenario="B0Inc50", device="cpu")
     assert out["config"] == json.loads(json.dumps(expected.to_dict()))
     assert len(out["task_accuracy"]) == 2 and out["num_parameters"] > 0
 
