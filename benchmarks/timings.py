@@ -4,8 +4,8 @@
     python3 tasks.py bench --skip-notebooks
     python3 tasks.py bench --notebooks 01_catastrophic_forgetting
 
-Prints: the wall time of 5 seeds divided by 1 seed for a class-incremental run (DER) and a
-plasticity run (backprop), measured in this one process (target <= 2.0); a whole
+Prints: the wall time of 5 seeds divided by 1 seed for class-incremental runs (fine-tuning,
+DER) and a plasticity run (backprop), measured in this one process (target <= 2.0); a whole
 ``python -m cl_teach run`` process on digits against ``python -c "import torch"`` (target
 <= 2.0x); the shared loop's overhead against a bare PyTorch loop (<= 15 %); a fresh and a
 cached panel answer (<= 10 s, <= 0.5 s); each notebook's Run-all time from a cold cache with
@@ -15,6 +15,8 @@ cached panel answer (<= 10 s, <= 0.5 s); each notebook's Run-all time from a col
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -71,6 +73,9 @@ def seeds_ratio(repeats: int = 2) -> None:
     from cl_teach.plasticity import PlasticityConfig, run_plasticity_seeds
 
     cases = {
+        "class-incremental (fine-tuning, digits)": lambda seeds: run_seeds(
+            RunConfig(method="finetune"), seeds, use_cache=False, progress=False
+        ),
         "class-incremental (DER, digits, budget 200)": lambda seeds: run_seeds(
             RunConfig(method="der", budget=200), seeds, use_cache=False, progress=False
         ),
@@ -105,8 +110,9 @@ def widget_times() -> None:
     from cl_teach.widgets.forgetting import forgetting_panel
 
     fresh_cache()
-    fresh = best_of(lambda: forgetting_panel(SETTING).run(), 1)
-    cached = best_of(lambda: forgetting_panel(SETTING).run(), 3)
+    with contextlib.redirect_stdout(io.StringIO()):  # a panel displays its figure
+        fresh = best_of(lambda: forgetting_panel(SETTING).run(), 1)
+        cached = best_of(lambda: forgetting_panel(SETTING).run(), 3)
     print(f"widget: fresh run on defaults (fine-tuning + joint, 5 seeds) {fresh:6.2f} s  "
           "(target <= 10 s)")  # fmt: skip
     print(f"widget: cached answer {cached:35.2f} s  (target <= 0.5 s)")
