@@ -22,7 +22,7 @@ from .data import Stream, load_dataset
 from .equal_memory import exemplars_at
 from .layers import count_parameters
 from .memory import model_bytes
-from .methods import method_class
+from .methods import METHODS, method_class
 from .metrics import average_incremental_accuracy, backward_transfer, forgetting, per_class_accuracy
 from .train import fit, reproducible, resolve_device
 
@@ -108,9 +108,11 @@ def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -
     results = {}
     for s in seeds:
         hit = cache.load("run", _key(cfg.replace(seed=s))) if use_cache else None
-        if hit is not None:
+        if hit is not None:  # the same run; its config may differ in settings it never read
+            hit = {**hit, "config": cfg.replace(seed=s).to_dict(), "cached": True}
+            if "budget" not in method_class(cfg.method).options:
+                hit["budget"] = cfg.budget
             results[s] = Result.from_json(hit)
-            results[s].cached = True
     missing = [s for s in dict.fromkeys(seeds) if s not in results]
     for k in range(0, len(missing), SEEDS_PER_PASS):
         for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
@@ -133,7 +135,13 @@ def run_grid(configs: dict[str, RunConfig], seeds, *, progress=None) -> dict[str
 
 
 def _key(cfg: RunConfig) -> dict:
-    return {**cfg.to_dict(), "device": resolve_device(cfg.device).type}
+    """What a run's result depends on: its config without the settings only other methods
+    read (fine-tuning's result does not change with EWC's lambda), and the device kind."""
+    others = {o for m in METHODS.values() for o in m.options} - set(
+        method_class(cfg.method).options
+    )
+    key = {k: v for k, v in cfg.to_dict().items() if k not in others}
+    return {**key, "device": resolve_device(cfg.device).type}
 
 
 def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:

@@ -89,3 +89,14 @@ def test_adam_reset_restarts_the_bias_correction_of_those_elements_only():
 def test_the_learning_rate_schedule_is_multistep():
     lrs = [lr_at(e, 0.1, (2, 4), 0.1) for e in range(6)]
     assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+
+
+def test_a_run_is_cached_by_the_settings_its_method_reads():
+    """Fine-tuning never reads EWC's lambda or a budget: those runs are the same run."""
+    first = run_seeds(SMALL.replace(method="finetune", ewc_lambda=1.0), [0], progress=False)[0]
+    again = run_seeds(SMALL.replace(method="finetune", ewc_lambda=7.0), [0], progress=False)[0]
+    assert again.cached and again.config["ewc_lambda"] == 7.0 and again.budget == 60
+    assert np.array_equal(again.array("per_class_accuracy"), first.array("per_class_accuracy"),
+                          equal_nan=True)  # fmt: skip
+    ewc = run_seeds(SMALL.replace(method="ewc", ewc_lambda=7.0), [0], progress=False)[0]
+    assert not ewc.cached

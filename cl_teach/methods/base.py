@@ -25,6 +25,10 @@ from ..train import Learner, SeedRandom
 class Method(Learner):
     """Plain fine-tuning: train on each new task's data, cross-entropy over all seen classes."""
 
+    #: the method's own settings among RunConfig's fields (a run's cache key leaves out
+    #: the other methods' settings, which it never reads)
+    options: tuple[str, ...] = ()
+
     def __init__(self, cfg: RunConfig, stream: Stream, device: torch.device, seeds: list[int]):
         self.cfg, self.stream, self.device, self.seeds = cfg, stream, device, list(seeds)
         self.random = SeedRandom(self.seeds)

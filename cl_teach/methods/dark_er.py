@@ -30,6 +30,8 @@ from .replay import Replay
 class DarkER(Replay):
     """Dark ER: match the stored logits of buffer samples (weight ``--alpha``)."""
 
+    options = Replay.options + ("alpha",)
+
     def __init__(self, cfg, stream, device, seeds):
         super().__init__(cfg.replace(selection="reservoir"), stream, device, seeds)
 
@@ -73,6 +75,8 @@ class DarkER(Replay):
 
 class DarkERpp(DarkER):
     """DER++: Dark ER plus ``--beta`` times the CE on a second, independent buffer sample."""
+
+    options = DarkER.options + ("beta",)
 
     def loss(self, batch, out):
         loss = super().loss(batch, out)

@@ -47,6 +47,16 @@ def aux_targets(y: torch.Tensor, first_new: int) -> torch.Tensor:
 class DER(Method):
     """One backbone per task, old ones frozen; auxiliary loss; weight aligning; exemplars."""
 
+    options = (
+        "budget",
+        "per_class",
+        "selection",
+        "memory_budget",
+        "freeze_old",
+        "aux_loss",
+        "weight_align",
+    )
+
     def __init__(self, cfg: RunConfig, stream, device: torch.device, seeds):
         super().__init__(cfg, stream, device, seeds)
         self.memory = ExemplarMemory(

@@ -56,6 +56,8 @@ def _pad(t: torch.Tensor, shape) -> torch.Tensor:
 
 
 class EWC(Method):
+    options = ("ewc_lambda",)
+
     def __init__(self, cfg, stream, device, seeds):
         super().__init__(cfg, stream, device, seeds)
         self.fisher: dict[str, torch.Tensor] = {}

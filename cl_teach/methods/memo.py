@@ -35,6 +35,8 @@ from .der import DER
 class MEMO(DER):
     """DER whose first ``split`` backbone blocks are shared by all tasks."""
 
+    options = DER.options + ("train_base", "split")
+
     @staticmethod
     def split_of(cfg: RunConfig) -> int | None:
         return cfg.split  # None: the default split of the backbone

@@ -24,6 +24,8 @@ from .base import Method
 
 
 class Replay(Method):
+    options = ("budget", "per_class", "selection", "memory_budget")
+
     def __init__(self, cfg, stream, device, seeds):
         super().__init__(cfg, stream, device, seeds)
         self.selection = cfg.selection
