@@ -130,14 +130,17 @@ def test_module_entry_point_prints_a_summary():
 
 
 def test_switches_parse_to_the_config_fields():
-    from cl_teach.cli import build_parser
+    from cl_teach.cli import _config_from, build_parser
 
-    parse = build_parser().parse_args
-    assert parse(["run"]).train_base is True and parse(["run", "--train-base"]).train_base is True
-    assert parse(["run", "--freeze-base"]).train_base is False
-    off = parse(["run", "--no-freeze", "--no-aux", "--no-weight-align"])
+    def parse(*argv):
+        return _config_from(build_parser().parse_args(["run", "--method", "memo", *argv]), "run")
+
+    assert parse().train_base is True and parse("--train-base").train_base is True
+    assert parse("--freeze-base").train_base is False
+    off = parse("--no-freeze", "--no-aux", "--no-weight-align")
     assert (off.freeze_old, off.aux_loss, off.weight_align) == (False, False, False)
-    assert parse(["run", "--milestones", "60", "120"]).milestones == [60, 120]
+    assert parse("--milestones", "60", "120").milestones == (60, 120)
+    assert parse("--class-order-seed", "none").class_order_seed is None
 
 
 def test_seeds_report_each_seed_and_their_mean_and_spread(capsys):
