@@ -56,7 +56,7 @@ def _config_from(args: argparse.Namespace, kind: str):
     """The config of ``args.preset`` (or the defaults) with the options given applied."""
     from .presets import config
 
-    return config(getattr(args, "preset", None), kind, **_given(args, kind))
+    return config(getattr(args, "preset", None), kind, explicit=True, **_given(args, kind))
 
 
 def _given(args: argparse.Namespace, kind: str) -> dict:

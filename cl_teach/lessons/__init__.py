@@ -26,7 +26,8 @@ def base(setting: RunConfig, preset: str | None = None, **overrides) -> RunConfi
     from ..presets import config, with_overrides
 
     cfg = setting if preset is None else config(preset)
-    return type(cfg)(**with_overrides(cfg.to_dict(), overrides))
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return type(cfg)(**with_overrides(cfg.to_dict(), given))
 
 
 def seed_list(seeds) -> list[int]:

@@ -42,9 +42,10 @@ def load(name: str) -> dict:
     return preset
 
 
-def config(name: str | None, kind: str = "run", **overrides):
+def config(name: str | None, kind: str = "run", *, explicit: bool = False, **overrides):
     """A config from preset ``name`` (``None``: the offline defaults) with ``overrides``
-    applied; an override of ``None`` keeps the preset's value. Overriding ``epochs``
+    applied. An override of ``None`` keeps the preset's value, unless ``explicit`` (the
+    command line, where ``--class-order-seed none`` means None). Overriding ``epochs``
     alone sets every task's length, the first task's too (a short trial of a preset)."""
     from ..config import RunConfig
     from ..plasticity import PlasticityConfig
@@ -56,13 +57,15 @@ def config(name: str | None, kind: str = "run", **overrides):
         if preset["kind"] != kind:
             raise ValueError(f"preset {name!r} is a {preset['kind']} preset, not a {kind} one")
         values = {k: None if v == "none" else v for k, v in preset["config"].items()}
+    if not explicit:
+        overrides = {k: v for k, v in overrides.items() if v is not None}
     return cls(**with_overrides(values, overrides))
 
 
 def with_overrides(values: dict, overrides: dict) -> dict:
-    """``values`` with the overrides that are not ``None``; ``epochs`` without
-    ``first_epochs`` drops the first task's own length."""
-    given = {k: v for k, v in overrides.items() if v is not None}
+    """``values`` with ``overrides``; ``epochs`` without ``first_epochs`` drops the first
+    task's own length."""
+    given = dict(overrides)
     if "epochs" in given and "first_epochs" not in given and "first_epochs" in values:
         given["first_epochs"] = None
     return {**values, **given}
