@@ -153,6 +153,18 @@ class ContinualBackprop(Backprop):
         mature = torch.nonzero(self.age[k][s] > self.maturity).flatten()
         return mature[torch.topk(-self.bias_corrected_utility(k)[s, mature], n).indices]
 
+    def unit_state(self, s: int) -> list[dict]:
+        """Seed ``s``'s units, layer by layer: the activation site, each unit's bias-corrected
+        utility and age (steps since it was born)."""
+        return [
+            {
+                "site": layer.site,
+                "utility": self.bias_corrected_utility(k)[s].tolist(),
+                "age": self.age[k][s].tolist(),
+            }
+            for k, layer in enumerate(self.layers)
+        ]
+
     @torch.no_grad()
     def replace(self, k: int, s: int, units: torch.Tensor) -> None:
         """Re-initialise seed ``s``'s ``units`` of layer ``k`` (see the module docstring)."""

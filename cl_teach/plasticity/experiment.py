@@ -12,6 +12,7 @@ alone or beside others.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 
@@ -115,6 +116,20 @@ def run_plasticity_seeds(
     return [results[s] for s in seeds]
 
 
+def run_plasticity_grid(
+    configs: dict[str, PlasticityConfig], seeds, *, progress=None
+) -> dict[str, list[dict]]:
+    """Every config of ``configs`` over ``seeds`` (cached per seed): ``{label: [result per
+    seed]}``. ``progress(run, runs, epochs done, epochs)`` is told where training is."""
+    out = {}
+    for k, (label, cfg) in enumerate(configs.items()):
+        report = progress and functools.partial(progress, k, len(configs))
+        out[label] = run_plasticity_seeds(cfg, seeds, progress=report or False)
+    if progress:
+        progress(len(configs), len(configs), 0, 0)
+    return out
+
+
 def _key(cfg: PlasticityConfig) -> dict:
     return {**cfg.to_dict(), "device": resolve_device(cfg.device).type}
 
@@ -155,6 +170,7 @@ def _train(cfg: PlasticityConfig, seeds: list[int], progress) -> list[dict]:
                 o[k].append(v)
     bar.close()
     seconds = time.perf_counter() - start
+    units = [learner.unit_state(s) for s in range(S)]
     return [
         {
             "method": cfg.method,
@@ -164,10 +180,11 @@ def _train(cfg: PlasticityConfig, seeds: list[int], progress) -> list[dict]:
             "units_replaced": sum(o["units_replaced_per_task"]),
             "last_fifth_accuracy": last_fifth(o["new_task_accuracy"]),
             "final_dormant_fraction": o["dormant_fraction"][-1],
+            "unit_state": state,
             "seconds": seconds,
             "config": cfg.replace(seed=seed).to_dict(),
         }
-        for seed, o in zip(seeds, out, strict=True)
+        for seed, o, state in zip(seeds, out, units, strict=True)
     ]
 
 
