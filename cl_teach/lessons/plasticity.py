@@ -53,6 +53,20 @@ def first_dormant(r: dict) -> float:
     return float(r["dormant_fraction"][0])
 
 
+def first_site(r: dict) -> float:
+    """Dormant fraction of the first activation site (layer) at the end."""
+    return float(list(r["dormant_fraction_per_site"][-1].values())[0])
+
+
+def last_site(r: dict) -> float:
+    """Dormant fraction of the last activation site (layer) at the end."""
+    return float(list(r["dormant_fraction_per_site"][-1].values())[-1])
+
+
+def final_weights(r: dict) -> float:
+    return float(r["weight_magnitude"][-1])
+
+
 def final_effective_rank(r: dict) -> float:
     return float(r["effective_rank"][-1])
 
@@ -63,9 +77,12 @@ def claims(results: dict, smaller: dict) -> list[Claim]:
     gap, early = difference(bp, fresh, last_fifth), difference(bp, fresh, first_fifth)
     rise = np.subtract(values(bp, final_dormant), values(bp, first_dormant))
     dormant_gap = difference(bp, fresh, final_dormant)
+    deeper = np.subtract(values(bp, last_site), values(bp, first_site))
     rank_ratio = np.divide(values(bp, final_effective_rank), values(fresh, final_effective_rank))
     head_vs_fresh = difference(head, fresh, last_fifth)
     head_dormant = difference(head, bp, final_dormant)
+    growth = {m: np.divide(values(runs_, final_weights), values(fresh, final_weights))
+              for m, runs_ in (("bp", bp), ("head_reset", head))}  # fmt: skip
     small_bp, small_fresh = smaller["bp"], smaller["retrain"]
     small_gap = difference(small_bp, small_fresh, last_fifth)
     lr = small_bp[0]["config"]["lr"]
@@ -91,6 +108,13 @@ def claims(results: dict, smaller: dict) -> list[Claim]:
             f"{mean_pm(fresh, final_dormant)}; difference {dormant_gap}",
         ),
         Claim(
+            "They die in the deeper layers: at the end the last hidden layer has far more "
+            "dormant units than the first, on every seed",
+            min(deeper) > 0.3,
+            f"dormant at the end: first hidden layer {mean_pm(bp, first_site)}, last "
+            f"{mean_pm(bp, last_site)}",
+        ),
+        Claim(
             "Its representation collapses: at the end the effective rank of backprop's last "
             "hidden layer is less than half the fresh network's, on every seed",
             max(rank_ratio) < 0.5,
@@ -108,9 +132,16 @@ def claims(results: dict, smaller: dict) -> list[Claim]:
             f"{mean_pm(bp, final_dormant)}",
         ),
         Claim(
+            "Weight growth alone does not cost plasticity here: the head reset's weights end "
+            "more than twice as large as a fresh network's, like backprop's, on every seed",
+            min(growth["head_reset"]) > 2 and min(growth["bp"]) > 2,
+            f"mean |w| at the end: backprop {mean_pm(bp, final_weights)}, head reset "
+            f"{mean_pm(head, final_weights)}, fresh network {mean_pm(fresh, final_weights)}",
+        ),
+        Claim(
             f"At a {STEP_DIVISOR} times smaller step (lr {lr:g}) the same budget is not enough "
             "for a fresh network: it learns a task far worse than at the larger step, and "
-            "backprop, which builds on what it learned before, beats it on every seed",
+            "backprop beats it on every seed",
             small_gap.clear
             and min(small_gap.per_seed) > 0
             and difference(fresh, small_fresh, last_fifth).clear,

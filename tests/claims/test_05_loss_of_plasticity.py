@@ -14,7 +14,7 @@ def runs():
 
 def test_every_claim_holds(runs):
     claims = plasticity.claims(*runs)
-    assert len(claims) == 5
+    assert len(claims) == 7
     failing = [str(c) for c in claims if not c.holds]
     assert not failing, "\n".join(failing)
 
