@@ -14,6 +14,16 @@ import math
 from dataclasses import dataclass, field
 
 METHODS = ("bp", "retrain", "head_reset", "l2", "snp", "cbp")
+#: settings that only some methods read, and those methods
+OWNERS = {
+    "l2_weight_decay": ("l2", "snp"),
+    "snp_form": ("snp",),
+    "noise_std": ("snp",),
+    "shrink": ("snp",),
+    "replacement_rate": ("cbp",),
+    "maturity": ("cbp",),
+    "decay": ("cbp",),
+}
 BACKBONES = ("mlp", "cnn", "resnet18")
 
 
@@ -143,6 +153,11 @@ class PlasticityConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def relevant(self) -> dict:
+        """:meth:`to_dict` without the settings of other methods (continual backprop's
+        rate for backprop, say), which do not change this method's run."""
+        return {k: v for k, v in self.to_dict().items() if self.method in OWNERS.get(k, METHODS)}
 
     def replace(self, **changes) -> PlasticityConfig:
         return dataclasses.replace(self, **changes)

@@ -96,9 +96,10 @@ def run_plasticity(cfg: PlasticityConfig, *, use_cache: bool = True, progress=Fa
 def run_plasticity_seeds(
     cfg: PlasticityConfig, seeds, *, use_cache: bool = True, progress=False
 ) -> list[dict]:
-    """One result per seed: cached seeds are read, the others trained side by side (in
-    groups of at most ``SEEDS_PER_PASS``). ``progress``: a bool (a progress bar over
-    epochs) or a callback ``(epochs done, epochs in all)``."""
+    """One result per seed: cached seeds are read (a run is shared by configs that differ
+    only in other methods' settings), the others trained side by side (in groups of at most
+    ``SEEDS_PER_PASS``). ``progress``: a bool (a progress bar over epochs) or a callback
+    ``(epochs done, epochs in all)``."""
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("no seeds given: ask for at least one (--seeds 1)")
@@ -106,7 +107,7 @@ def run_plasticity_seeds(
     for s in seeds:
         hit = cache.load("plasticity", _key(cfg.replace(seed=s))) if use_cache else None
         if hit is not None:
-            results[s] = {**hit, "cached": True}
+            results[s] = {**hit, "config": cfg.replace(seed=s).to_dict(), "cached": True}
     missing = [s for s in dict.fromkeys(seeds) if s not in results]
     for k in range(0, len(missing), SEEDS_PER_PASS):
         for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
@@ -131,7 +132,8 @@ def run_plasticity_grid(
 
 
 def _key(cfg: PlasticityConfig) -> dict:
-    return {**cfg.to_dict(), "device": resolve_device(cfg.device).type}
+    """The cache key: the settings that change the run, and the device kind."""
+    return {**cfg.relevant(), "device": resolve_device(cfg.device).type}
 
 
 MEASURES = (
