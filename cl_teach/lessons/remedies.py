@@ -45,28 +45,29 @@ def rates(base: PlasticityConfig) -> tuple[float, float]:
     return rate, min(1.0, HIGH * rate)
 
 
-def widths(base: PlasticityConfig) -> tuple[int, ...]:
-    """The setting's width and half of it (the MLP's units, the CNN's channels); ResNet-18
-    has one width."""
+def widths(base: PlasticityConfig) -> dict[str, int]:
+    """The networks of the free-lunch sweep, by name: the setting's width and half of it
+    (the MLP's units per layer, the CNN's channels); ResNet-18 has one width."""
     if base.backbone == "resnet18" or base.width < 2:
-        return (base.width,)
-    return (base.width, base.width // 2)
+        return {base.backbone: base.width}
+    unit = "units" if base.backbone == "mlp" else "channels"
+    return {f"{w} {unit}": w for w in (base.width, base.width // 2)}
 
 
 def free_lunch(base: PlasticityConfig, seeds=SEEDS, progress=None) -> dict:
-    """The first fifth of ``base``'s tasks, at each of :func:`widths`: a fresh network,
-    backprop, and continual backprop at both :func:`rates`. ``{width: {label: runs}}``,
-    labels ``retrain``, ``bp`` and the rates."""
+    """The first fifth of ``base``'s tasks, in each network of :func:`widths`: a fresh
+    network, backprop, and continual backprop at both :func:`rates`. ``{network: {label:
+    runs}}``, labels ``retrain``, ``bp`` and the rates."""
     short = base.replace(tasks=max(1, number_of_tasks(base) // 5))
     configs = {}
-    for w in widths(base):
+    for net, w in widths(base).items():
         cfg = short.replace(width=w)
-        configs[(w, "retrain")] = cfg.replace(method="retrain")
-        configs[(w, "bp")] = cfg.replace(method="bp")
+        configs[(net, "retrain")] = cfg.replace(method="retrain")
+        configs[(net, "bp")] = cfg.replace(method="bp")
         for r in rates(base):
-            configs[(w, r)] = cfg.replace(method="cbp", replacement_rate=r)
+            configs[(net, r)] = cfg.replace(method="cbp", replacement_rate=r)
     grid = run_plasticity_grid(configs, seed_list(seeds), progress=progress)
-    return {w: {label: grid[(v, label)] for v, label in grid if v == w} for w in widths(base)}
+    return {net: {label: grid[(n, label)] for n, label in grid if n == net} for net in widths(base)}
 
 
 def steps_per_task(cfg: PlasticityConfig) -> int:
@@ -171,7 +172,7 @@ def claims(results: dict, sweep: dict) -> list[Claim]:
             f"No free lunch: at {HIGH} times the rate ({high:g}) continual backprop learns the "
             "first fifth of the tasks clearly worse than a fresh network",
             cost(sweep[wide], high).clear and cost(sweep[wide], high).mean > 0,
-            f"{wide} units: a fresh network minus continual backprop over the first fifth, at "
+            f"{wide}: a fresh network minus continual backprop over the first fifth, at "
             f"{low:g}: {cost(sweep[wide], low)}; at {high:g}: {cost(sweep[wide], high)}",
         ),
     ]
@@ -181,13 +182,13 @@ def claims(results: dict, sweep: dict) -> list[Claim]:
                 for r in (low, high)}  # fmt: skip
         found.append(
             Claim(
-                f"The less spare capacity, the smaller the free lunch: with {w} units per layer "
-                f"instead of {wide}, continual backprop falls further below a fresh network: "
+                f"The less spare capacity, the smaller the free lunch: with {w} per layer instead "
+                f"of {wide}, continual backprop falls further below a fresh network: "
                 f"clearly at {high:g}, and on average at {low:g} too",
                 more[high].clear and more[high].mean > 0 and more[low].mean > 0,
                 "; ".join(
-                    f"rate {r:g}: fresh minus continual backprop, {wide} units "
-                    f"{cost(sweep[wide], r).mean:+.3f}, {w} units {cost(sweep[w], r).mean:+.3f}, "
+                    f"rate {r:g}: fresh minus continual backprop, {wide} "
+                    f"{cost(sweep[wide], r).mean:+.3f}, {w} {cost(sweep[w], r).mean:+.3f}, "
                     f"the difference {more[r]}"
                     for r in (low, high)
                 ),

@@ -191,12 +191,12 @@ def free_lunch(sweep: dict, ax=None, title: str | None = None):
     first fifth of the tasks, at each width: a bar per rate at the mean over seeds, a dot
     per seed (``sweep``: :func:`cl_teach.lessons.remedies.free_lunch`)."""
     groups, colors = {}, {}
-    for width, runs in sweep.items():
+    for width, runs in sweep.items():  # width: the network's name
         fresh = np.array([np.mean(r["new_task_accuracy"]) for r in runs["retrain"]])
         for label, rs in runs.items():
             if label == "retrain":
                 continue
-            key = f"{width} units: " + ("backprop" if label == "bp" else f"rate {label:g}")
+            key = f"{width}: " + ("backprop" if label == "bp" else f"rate {label:g}")
             groups[key] = fresh - [np.mean(r["new_task_accuracy"]) for r in rs]
             colors[key] = method_color("bp" if label == "bp" else "cbp")
     ax = seed_points(groups, _axes(ax, (9, 4.5)), "fresh network minus method", "", colors)
