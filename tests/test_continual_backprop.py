@@ -307,7 +307,7 @@ def test_remedies_panel_runs_and_plots_what_it_computed():
     panel.button.click()
     assert panel.error is None
     result = panel.result
-    assert list(result) == ["bp", "l2", "snp", "cbp", "retrain"]
+    assert list(result) == ["bp", "l2", "snp", "cbp", "head_reset", "retrain"]
     assert all(len(runs) == 2 for runs in result.values())
     assert result["cbp"][0]["config"]["replacement_rate"] == 1e-2
     assert result["cbp"][0]["config"]["maturity"] == 20 and result["cbp"][0]["units_replaced"] > 0

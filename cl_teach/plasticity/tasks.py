@@ -5,7 +5,7 @@
   the classes per task, a harder variant). Every task is new and equally hard. Each seed
   draws its own permutations, so a task's images are stacked (S, N, C, H, W).
   How it differs from the paper's permuted MNIST: a task here is the training split of
-  ``digits`` (1,437 images, 8x8) or ``mnist5k`` (4,000, 28x28) seen for several epochs in
+  ``digits`` (1,438 images, 8x8) or ``mnist5k`` (4,000, 28x28) seen for several epochs in
   mini-batches, there all 60,000 MNIST images seen once, one at a time (batch size 1);
   the network here is 3 x 32 units, there 3 x 2000; 30 tasks here, 800 there.
 - ``incremental``: the paper's class-incremental setting where all data of the seen

@@ -14,7 +14,7 @@ def runs():
 
 def test_every_claim_holds(runs):
     claims = remedies.claims(*runs)
-    assert len(claims) == 7
+    assert len(claims) == 8
     failing = [str(c) for c in claims if not c.holds]
     assert not failing, "\n".join(failing)
 
@@ -39,7 +39,9 @@ def test_the_claims_can_fail(runs):
         [c.holds for c in remedies.claims(r, s)]
         for r, s in ((swapped, sweep), (many, sweep), (results, no_cost), (results, widths_swapped))
     ]
-    assert verdicts[0][:5] == [False, True, False, False, False]
+    assert verdicts[0][:6] == [False, True, True, False, False, False]
     assert verdicts[1][1] is False
-    assert verdicts[2][5] is False
-    assert verdicts[3][6] is False
+    assert verdicts[2][6] is False
+    assert verdicts[3][7] is False
+    reset_worse = {**results, "head_reset": results["bp"]}
+    assert remedies.claims(reset_worse, sweep)[2].holds is False
