@@ -191,8 +191,8 @@ def claims(results: dict, sweep: dict) -> list[Claim]:
                 for r in (low, high)}  # fmt: skip
         found.append(
             Claim(
-                f"The less spare capacity, the smaller the free lunch: with {w} per layer instead "
-                f"of {wide}, continual backprop falls further below a fresh network: "
+                f"The less spare capacity, the smaller the free lunch: in the network of {w} per "
+                f"layer (not {wide}), continual backprop falls further below a fresh network: "
                 f"clearly at {high:g}, and on average at {low:g} too",
                 more[high].clear and more[high].mean > 0 and more[low].mean > 0,
                 "; ".join(
