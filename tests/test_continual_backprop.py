@@ -3,6 +3,7 @@ ResNet-18), the optimizer reset, the shared weight decay, and the remedies panel
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 
@@ -300,24 +301,44 @@ def test_shrink_perturb_boundary_form_shrinks_towards_a_fresh_network():
 
 
 def test_remedies_panel_runs_and_plots_what_it_computed():
-    panel = remedies_panel(tasks=3, epochs=1, device="cpu")
+    panel = remedies_panel(PlasticityConfig(tasks=3, epochs=1, device="cpu"), seeds=2)
     panel.controls["replacement_rate"].value = 1e-2
     panel.controls["maturity"].value = 20
     panel.button.click()
     assert panel.error is None
-    assert set(panel.result) == {"bp", "l2", "snp", "cbp", "retrain"}
-    assert panel.result["cbp"]["config"]["replacement_rate"] == 1e-2
-    assert panel.result["cbp"]["units_replaced"] > 0
+    result = panel.result
+    assert list(result) == ["bp", "l2", "snp", "cbp", "head_reset", "retrain"]
+    assert all(len(runs) == 2 for runs in result.values())
+    assert result["cbp"][0]["config"]["replacement_rate"] == 1e-2
+    assert result["cbp"][0]["config"]["maturity"] == 20 and result["cbp"][0]["units_replaced"] > 0
     lines = {line.get_label(): line for line in panel.figure.axes[1].lines}
-    assert list(lines["continual backprop"].get_ydata()) == panel.result["cbp"]["dormant_fraction"]
+    dormant = np.mean([r["dormant_fraction"] for r in result["cbp"]], 0)
+    assert np.allclose(lines["continual backprop"].get_ydata(), dormant)
     assert "L2 (weight decay)" in lines and "Shrink & Perturb" in lines
+    replaced = panel.figure.axes[3].lines[0]  # units replaced per task, shown live
+    per_task = np.mean([r["units_replaced_per_task"] for r in result["cbp"]], 0)
+    assert np.allclose(replaced.get_ydata(), per_task)
     panel.controls["replacement_rate"].value = 0.0
     panel.button.click()
-    assert panel.result["cbp"]["new_task_accuracy"] == panel.result["bp"]["new_task_accuracy"]
+    for cbp, bp in zip(panel.result["cbp"], panel.result["bp"], strict=True):
+        assert cbp["new_task_accuracy"] == bp["new_task_accuracy"]
 
 
-def test_remedies_panel_ranges_hold_the_papers_cifar_settings():
-    panel = remedies_panel(replacement_rate=1e-5, maturity=1000, noise_std=1e-5, l2_weight_decay=0)
-    values = panel.values()
-    assert values["replacement_rate"] == 1e-5 and values["maturity"] == 1000
-    assert values["noise_std"] == pytest.approx(1e-5) and values["l2_weight_decay"] == 0
+@pytest.mark.parametrize("name", ["dohare-cifar100-bp", "dohare-cifar100-cbp"])
+def test_remedies_panel_shows_exactly_a_presets_values(name):
+    from cl_teach.presets import config
+
+    base = config(name, "plasticity")
+    values = remedies_panel(base, seeds=1).values()
+    assert values == {
+        "replacement_rate": 1e-5,
+        "maturity": 1000,
+        "decay": 0.99,
+        "noise_std": 1e-5,
+        "l2_weight_decay": 0.0,
+        "snp_form": "step",
+        "shrink": base.shrink,
+        "seeds": 1,
+    }
+    for field, value in values.items():  # nothing the panel sends differs from the preset
+        assert field == "seeds" or getattr(base, field) == value, field

@@ -6,13 +6,15 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import write_cifar
 
 from cl_teach.cli import main
 from cl_teach.data import load_dataset
 from cl_teach.plasticity import PlasticityConfig, last_fifth, run_plasticity
 from cl_teach.plasticity.backprop import HeadReset
 from cl_teach.plasticity.network import build_net
-from cl_teach.plasticity.tasks import task_sequence
+from cl_teach.plasticity.tasks import number_of_tasks, task_sequence
+from cl_teach.presets import config, load, names
 from cl_teach.train import SeedRandom, cross_entropy
 from cl_teach.widgets.plasticity import problem_panel
 
@@ -31,10 +33,11 @@ FIELDS = {
     "units_replaced",
     "last_fifth_accuracy",
     "final_dormant_fraction",
+    "unit_state",
     "seconds",
     "config",
 }
-PER_TASK = FIELDS - {"method", "seed", "tasks", "units_replaced", "seconds", "config"}
+PER_TASK = FIELDS - {"method", "seed", "tasks", "units_replaced", "seconds", "config", "unit_state"}
 PER_TASK -= {"last_fifth_accuracy", "final_dormant_fraction"}
 CPU = torch.device("cpu")
 
@@ -153,24 +156,66 @@ def test_bad_input_is_a_clear_error(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_panel_runs_and_plots_what_it_computed():
-    panel = problem_panel(tasks=4, device="cpu", epochs=1)
+def test_panel_runs_over_seeds_and_plots_what_it_computed():
+    base = PlasticityConfig(tasks=4, epochs=1, device="cpu")
+    panel = problem_panel(base, seeds=3)
+    assert panel.values() == {"optimizer": "sgd", "lr": base.lr, "tasks": 4, "width": 32,
+                              "seeds": 3}  # fmt: skip
     panel.controls["width"].value = 16
     panel.controls["optimizer"].value = "adam"
     panel.controls["lr"].value = 1e-3
     panel.button.click()
-    assert panel.error is None
+    assert panel.error is None and panel.bar.value == panel.bar.max
     assert set(panel.result) == {"bp", "retrain"}
-    assert panel.result["bp"]["config"]["width"] == 16
-    assert panel.result["bp"]["config"]["optimizer"] == "adam"
-    line = panel.figure.axes[0].lines[0]
-    assert np.allclose(line.get_ydata(), panel.result["bp"]["new_task_accuracy"])
-    ranks = panel.figure.axes[2].lines  # effective rank, then stable rank, per method
-    assert list(ranks[1].get_ydata()) == panel.result["bp"]["stable_rank"]
+    bp = panel.result["bp"]
+    assert [r["seed"] for r in bp] == [0, 1, 2]
+    assert bp[0]["config"]["width"] == 16 and bp[0]["config"]["optimizer"] == "adam"
+    line = panel.figure.axes[0].lines[0]  # the mean over seeds, with its band
+    assert line.get_label() == "backprop"
+    assert np.allclose(line.get_ydata(), np.mean([r["new_task_accuracy"] for r in bp], 0))
+    ranks = panel.figure.axes[3].lines  # effective ranks, then stable ranks, per method
+    assert np.allclose(ranks[2].get_ydata(), np.mean([r["stable_rank"] for r in bp], 0))
+    sites = [line.get_label() for line in panel.figure.axes[5].lines]
+    assert sites == ["fc1", "fc2", "fc3"]  # backprop's dormant units, layer by layer, labelled
     panel.controls["lr"].value = 0.0001
     panel.controls["tasks"].value = 5
+    panel.controls["seeds"].value = 1
     panel.button.click()
-    assert len(panel.result["bp"]["new_task_accuracy"]) == 5
+    assert len(panel.result["bp"]) == 1 and panel.result["bp"][0]["tasks"] == 5
+
+
+def test_panel_holds_a_presets_values_and_its_task_range():
+    from cl_teach.presets import config
+
+    base = config("dohare-cifar100-bp", "plasticity")
+    panel = problem_panel(base, seeds=1)
+    assert panel.values() == {"optimizer": "sgd", "lr": 0.1, "tasks": 20, "seeds": 1}
+    assert panel.controls["tasks"].max == 20  # the stream has 20 tasks: no more to choose
+
+
+def test_train_per_class_keeps_that_many_images_of_each_class():
+    cfg = PlasticityConfig(tasks=1, train_per_class=3)
+    (task,) = task_sequence(cfg, SeedRandom([0]), CPU)
+    assert len(task.train) == 30 and torch.bincount(task.train.y[0]).tolist() == [3] * 10
+    inc = PlasticityConfig(setting="incremental", tasks=2, train_per_class=2)
+    assert [len(t.train) for t in task_sequence(inc, SeedRandom([0]), CPU)] == [4, 8]
+    with pytest.raises(ValueError, match="train_per_class"):
+        PlasticityConfig(train_per_class=0)
+
+
+def test_grid_reports_progress_run_by_run():
+    from cl_teach.plasticity import run_plasticity_grid
+
+    calls = []
+    cfg = PlasticityConfig(tasks=2, epochs=1, device="cpu")
+    grid = run_plasticity_grid(
+        {"bp": cfg, "cbp": cfg.replace(method="cbp")}, [0, 1], progress=lambda *a: calls.append(a)
+    )
+    assert list(grid) == ["bp", "cbp"] and [r["seed"] for r in grid["cbp"]] == [0, 1]
+    assert (0, 2, 1, 2) in calls and (1, 2, 2, 2) in calls and calls[-1] == (2, 2, 0, 0)
+    layers = grid["cbp"][0]["unit_state"]  # continual backprop's units at the end
+    assert [len(layer["utility"]) for layer in layers] == [32, 32, 32]
+    assert grid["bp"][0]["unit_state"] == []
 
 
 def test_head_reset_reinitialises_the_output_layer_and_its_optimizer_state():
@@ -188,3 +233,45 @@ def test_head_reset_reinitialises_the_output_layer_and_its_optimizer_state():
     assert torch.equal(body, body_before)
     assert learner.optimizer.state[head]["momentum_buffer"].abs().sum() == 0
     assert learner.optimizer.state[body]["momentum_buffer"].abs().sum() > 0
+
+
+PLASTICITY_PRESETS = names("plasticity")
+
+
+def test_the_papers_presets_differ_in_the_method_alone_and_quote_its_numbers():
+    assert {config(n, "plasticity").method for n in PLASTICITY_PRESETS} == {
+        "bp", "retrain", "snp", "cbp"
+    }  # fmt: skip
+    base = config("dohare-cifar100-bp", "plasticity")
+    assert (base.dataset, base.setting, base.classes_per_task, number_of_tasks(base)) == (
+        "cifar100", "incremental", 5, 20
+    )  # fmt: skip
+    assert (base.backbone, base.lr, base.momentum, base.weight_decay, base.batch_size) == (
+        "resnet18", 0.1, 0.9, 5e-4, 90
+    )  # fmt: skip
+    assert (base.epochs, base.milestones, base.lr_decay) == (200, (60, 120, 160), 0.2)
+    assert (base.replacement_rate, base.maturity, base.decay) == (1e-5, 1000, 0.99)
+    assert (base.noise_std, base.l2_weight_decay, base.snp_form) == (1e-5, 0.0, "step")
+    for name in PLASTICITY_PRESETS:
+        preset = load(name)
+        assert preset["groups"] == ["dohare-cifar100"] and "not measured" in preset["estimate"]
+        assert config(name, "plasticity") == base.replace(method=preset["config"]["method"])
+        assert 0.7 <= preset["paper"]["accuracy_at_100_classes"] <= 0.77
+    assert load("dohare-cifar100-cbp")["paper"]["dormant_fraction"] == 0.015
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PLASTICITY_PRESETS)
+def test_every_plasticity_preset_runs_on_cifar_files(name, tmp_path, monkeypatch, capsys):
+    """The preset with tiny overrides (one epoch, two images per class, and two of its 20
+    tasks: a ResNet-18 on the CPU takes minutes for all 20) on CIFAR-100 files written
+    here; the JSON carries the preset's config with the overrides applied."""
+    write_cifar(tmp_path, "cifar100", train_per_class=2, test_per_class=1)
+    monkeypatch.setenv("CL_TEACH_DATA", str(tmp_path))
+    argv = ["plasticity", "--preset", name, "--epochs", "1", "--train-per-class", "2",
+            "--tasks", "2", "--device", "cpu", "--quiet", "--json", "-"]  # fmt: skip
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = config(name, "plasticity", epochs=1, train_per_class=2, tasks=2, device="cpu")
+    assert out["config"] == json.loads(json.dumps(expected.to_dict()))
+    assert out["tasks"] == 2 and len(out["dormant_fraction_per_site"][0]) == 17

@@ -39,3 +39,14 @@ def test_each_seed_is_cached_on_its_own():
     assert more[0]["dormant_mask"] == first[1]["dormant_mask"]
     with pytest.raises(ValueError, match="seed"):
         run_plasticity_seeds(SMALL, [])
+
+
+def test_a_run_is_shared_by_configs_that_differ_in_other_methods_settings():
+    first = run_plasticity_seeds(SMALL.replace(replacement_rate=0.05, noise_std=0.1), [0])[0]
+    again = run_plasticity_seeds(SMALL.replace(maturity=7, l2_weight_decay=0.5), [0])[0]
+    assert again["cached"] and again["new_task_accuracy"] == first["new_task_accuracy"]
+    assert again["config"]["maturity"] == 7 and again["config"]["l2_weight_decay"] == 0.5
+    l2 = SMALL.replace(method="l2")
+    run_plasticity_seeds(l2, [0])
+    assert not run_plasticity_seeds(l2.replace(l2_weight_decay=0.5), [0])[0]["cached"]
+    assert run_plasticity_seeds(l2.replace(replacement_rate=0.5), [0])[0]["cached"]

@@ -19,13 +19,14 @@ from ..metrics import seed_summary
 SEEDS = 5  # seeds of a headline figure
 
 
-def base(setting: RunConfig, preset: str | None = None, **overrides) -> RunConfig:
+def base(setting, preset: str | None = None, **overrides) -> RunConfig:
     """A notebook's config: its offline ``setting``, or the paper's ``preset`` (see
     ``python -m cl_teach presets``), with the overrides of its parameters cell (``None``
     keeps the value)."""
     from ..presets import config, with_overrides
 
-    cfg = setting if preset is None else config(preset)
+    kind = "run" if isinstance(setting, RunConfig) else "plasticity"
+    cfg = setting if preset is None else config(preset, kind)
     given = {k: v for k, v in overrides.items() if v is not None}
     return type(cfg)(**with_overrides(cfg.to_dict(), given))
 
@@ -52,14 +53,19 @@ class Difference:
         return f"{self.mean:+.3f} +- {self.ci95:.3f} (95% interval, {len(self.per_seed)} seeds)"
 
 
+def _field(run, name: str):
+    """A field of a run: a :class:`~cl_teach.experiment.Result` or a result dict."""
+    return run[name] if isinstance(run, dict) else getattr(run, name)
+
+
 def values(runs, metric: str = "final_accuracy") -> list[float]:
     """One number per seed: ``metric`` of each run (a field, or a function of a run)."""
-    return [float(metric(r) if callable(metric) else getattr(r, metric)) for r in runs]
+    return [float(metric(r) if callable(metric) else _field(r, metric)) for r in runs]
 
 
 def difference(a, b, metric="final_accuracy") -> Difference:
     """``metric`` of runs ``a`` minus runs ``b``, paired by seed."""
-    seeds_a, seeds_b = [r.seed for r in a], [r.seed for r in b]
+    seeds_a, seeds_b = [_field(r, "seed") for r in a], [_field(r, "seed") for r in b]
     if seeds_a != seeds_b:
         raise ValueError(f"runs are paired by seed: {seeds_a} vs {seeds_b}")
     d = np.subtract(values(a, metric), values(b, metric))

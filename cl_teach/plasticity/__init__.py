@@ -8,7 +8,7 @@ Perturb), ``continual_backprop``, ``experiment`` (the runs), ``plots``.
 
 from .config import PlasticityConfig
 from .diagnostics import diagnose, dormant_units, effective_rank, stable_rank, weight_magnitude
-from .experiment import last_fifth, run_plasticity, run_plasticity_seeds
+from .experiment import last_fifth, run_plasticity, run_plasticity_grid, run_plasticity_seeds
 
 __all__ = [
     "PlasticityConfig",
@@ -17,6 +17,7 @@ __all__ = [
     "effective_rank",
     "last_fifth",
     "run_plasticity",
+    "run_plasticity_grid",
     "run_plasticity_seeds",
     "stable_rank",
     "weight_magnitude",

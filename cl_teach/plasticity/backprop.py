@@ -30,6 +30,11 @@ class Backprop(Learner):
     def start_task(self, index: int) -> None:
         """Before task ``index`` (0 = the first); plain backprop does nothing here."""
 
+    def unit_state(self, s: int) -> list[dict]:
+        """What the learner keeps per hidden unit, for seed ``s`` (continual backprop: each
+        layer's utilities and ages); plain backprop keeps nothing."""
+        return []
+
 
 class HeadReset(Backprop):
     """Backprop whose output layer is re-initialised, and its optimizer state forgotten, at

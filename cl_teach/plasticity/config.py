@@ -14,6 +14,16 @@ import math
 from dataclasses import dataclass, field
 
 METHODS = ("bp", "retrain", "head_reset", "l2", "snp", "cbp")
+#: settings that only some methods read, and those methods
+OWNERS = {
+    "l2_weight_decay": ("l2", "snp"),
+    "snp_form": ("snp",),
+    "noise_std": ("snp",),
+    "shrink": ("snp",),
+    "replacement_rate": ("cbp",),
+    "maturity": ("cbp",),
+    "decay": ("cbp",),
+}
 BACKBONES = ("mlp", "cnn", "resnet18")
 
 
@@ -40,6 +50,10 @@ class PlasticityConfig:
     tasks: int | None = field(
         default=None, metadata=_opt("number of tasks (default: 30 permuted, all incremental)")
     )
+    train_per_class: int | None = field(
+        default=None,
+        metadata=_opt("keep only this many training images per class (a short trial)"),
+    )
     shuffle_labels: bool = field(
         default=False,
         metadata=_opt("permuted: also shuffle the labels per task (the paper keeps them)"),
@@ -54,7 +68,7 @@ class PlasticityConfig:
     width: int = field(default=32, metadata=_opt("mlp: units per hidden layer; cnn: channels"))
     depth: int = field(default=3, metadata=_opt("mlp: number of hidden layers"))
     optimizer: str = field(default="sgd", metadata=_opt("sgd|adam"))
-    lr: float = field(default=0.03, metadata=_opt("learning rate"))
+    lr: float = field(default=0.05, metadata=_opt("learning rate"))
     momentum: float = field(default=0.9, metadata=_opt("SGD momentum"))
     weight_decay: float = field(default=0.0, metadata=_opt("L2 weight decay of every method"))
     epochs: int = field(default=5, metadata=_opt("epochs per task"))
@@ -115,8 +129,10 @@ class PlasticityConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 bad(name, "must be a positive whole number")
-        if self.tasks is not None and (not isinstance(self.tasks, int) or self.tasks < 1):
-            bad("tasks", "must be a positive whole number")
+        for name in ("tasks", "train_per_class"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                bad(name, "must be a positive whole number")
         if not isinstance(self.maturity, int) or self.maturity < 0:
             bad("maturity", "must be a whole number of steps >= 0")
         for name in ("lr", "momentum", "weight_decay", "lr_decay", "noise_std", "l2_weight_decay"):
@@ -137,6 +153,11 @@ class PlasticityConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def relevant(self) -> dict:
+        """:meth:`to_dict` without the settings of other methods (continual backprop's
+        rate for backprop, say), which do not change this method's run."""
+        return {k: v for k, v in self.to_dict().items() if self.method in OWNERS.get(k, METHODS)}
 
     def replace(self, **changes) -> PlasticityConfig:
         return dataclasses.replace(self, **changes)

@@ -45,7 +45,7 @@ from torch import nn
 from ..layers import BatchNorm2d, Conv2d, Linear, seeds_of
 from .backprop import Backprop
 from .network import PlasticityNet
-from .sites import Sites, by_unit
+from .sites import Sites
 
 
 @dataclass
@@ -98,10 +98,15 @@ def fresh_weights(layer: UnitLayer, n: int, generator: torch.Generator) -> torch
     return torch.empty(n, *shape).uniform_(-bound, bound, generator=generator)
 
 
+def _per_unit(x: torch.Tensor) -> torch.Tensor:
+    """(S, a, units, ...) -> (S, units, a x ...): each seed's values grouped by unit (axis 2)."""
+    return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], -1)
+
+
 def _mean_magnitude(h: torch.Tensor) -> torch.Tensor:
     """Each seed's mean |h| per unit over samples and positions:
     (S, B, units, ...) -> (S, units)."""
-    return torch.stack([by_unit(hs).abs().mean(1) for hs in h])
+    return _per_unit(h.abs()).mean(2)
 
 
 class ContinualBackprop(Backprop):
@@ -130,7 +135,7 @@ class ContinualBackprop(Backprop):
     def after_step(self, batch=None, out=None) -> None:
         magnitudes = self.sites.values()  # of the step's forward pass, before the step
         for k, layer in enumerate(self.layers):
-            w_out = torch.stack([by_unit(w.abs()).sum(1) for w in layer.out.weight])
+            w_out = _per_unit(layer.out.weight.abs()).sum(2)  # (S, units)
             contribution = magnitudes[layer.site] * w_out
             self.utility[k] = self.utility[k] * self.eta + contribution * (1 - self.eta)
             self.age[k] += 1
@@ -147,6 +152,18 @@ class ContinualBackprop(Backprop):
         utility: the next to be replaced."""
         mature = torch.nonzero(self.age[k][s] > self.maturity).flatten()
         return mature[torch.topk(-self.bias_corrected_utility(k)[s, mature], n).indices]
+
+    def unit_state(self, s: int) -> list[dict]:
+        """Seed ``s``'s units, layer by layer: the activation site, each unit's bias-corrected
+        utility and age (steps since it was born)."""
+        return [
+            {
+                "site": layer.site,
+                "utility": self.bias_corrected_utility(k)[s].tolist(),
+                "age": self.age[k][s].tolist(),
+            }
+            for k, layer in enumerate(self.layers)
+        ]
 
     @torch.no_grad()
     def replace(self, k: int, s: int, units: torch.Tensor) -> None:

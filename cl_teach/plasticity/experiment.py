@@ -12,6 +12,7 @@ alone or beside others.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 
@@ -95,9 +96,10 @@ def run_plasticity(cfg: PlasticityConfig, *, use_cache: bool = True, progress=Fa
 def run_plasticity_seeds(
     cfg: PlasticityConfig, seeds, *, use_cache: bool = True, progress=False
 ) -> list[dict]:
-    """One result per seed: cached seeds are read, the others trained side by side (in
-    groups of at most ``SEEDS_PER_PASS``). ``progress``: a bool (a progress bar over
-    epochs) or a callback ``(epochs done, epochs in all)``."""
+    """One result per seed: cached seeds are read (a run is shared by configs that differ
+    only in other methods' settings), the others trained side by side (in groups of at most
+    ``SEEDS_PER_PASS``). ``progress``: a bool (a progress bar over epochs) or a callback
+    ``(epochs done, epochs in all)``."""
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("no seeds given: ask for at least one (--seeds 1)")
@@ -105,7 +107,7 @@ def run_plasticity_seeds(
     for s in seeds:
         hit = cache.load("plasticity", _key(cfg.replace(seed=s))) if use_cache else None
         if hit is not None:
-            results[s] = {**hit, "cached": True}
+            results[s] = {**hit, "config": cfg.replace(seed=s).to_dict(), "cached": True}
     missing = [s for s in dict.fromkeys(seeds) if s not in results]
     for k in range(0, len(missing), SEEDS_PER_PASS):
         for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
@@ -115,8 +117,23 @@ def run_plasticity_seeds(
     return [results[s] for s in seeds]
 
 
+def run_plasticity_grid(
+    configs: dict[str, PlasticityConfig], seeds, *, progress=None
+) -> dict[str, list[dict]]:
+    """Every config of ``configs`` over ``seeds`` (cached per seed): ``{label: [result per
+    seed]}``. ``progress(run, runs, epochs done, epochs)`` is told where training is."""
+    out = {}
+    for k, (label, cfg) in enumerate(configs.items()):
+        report = progress and functools.partial(progress, k, len(configs))
+        out[label] = run_plasticity_seeds(cfg, seeds, progress=report or False)
+    if progress:
+        progress(len(configs), len(configs), 0, 0)
+    return out
+
+
 def _key(cfg: PlasticityConfig) -> dict:
-    return {**cfg.to_dict(), "device": resolve_device(cfg.device).type}
+    """The cache key: the settings that change the run, and the device kind."""
+    return {**cfg.relevant(), "device": resolve_device(cfg.device).type}
 
 
 MEASURES = (
@@ -155,6 +172,7 @@ def _train(cfg: PlasticityConfig, seeds: list[int], progress) -> list[dict]:
                 o[k].append(v)
     bar.close()
     seconds = time.perf_counter() - start
+    units = [learner.unit_state(s) for s in range(S)]
     return [
         {
             "method": cfg.method,
@@ -164,10 +182,11 @@ def _train(cfg: PlasticityConfig, seeds: list[int], progress) -> list[dict]:
             "units_replaced": sum(o["units_replaced_per_task"]),
             "last_fifth_accuracy": last_fifth(o["new_task_accuracy"]),
             "final_dormant_fraction": o["dormant_fraction"][-1],
+            "unit_state": state,
             "seconds": seconds,
             "config": cfg.replace(seed=seed).to_dict(),
         }
-        for seed, o in zip(seeds, out, strict=True)
+        for seed, o, state in zip(seeds, out, units, strict=True)
     ]
 
 

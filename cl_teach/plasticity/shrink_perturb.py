@@ -44,10 +44,12 @@ class ShrinkPerturb(L2):
     def after_step(self, batch=None, out=None) -> None:
         if self.cfg.snp_form != "step":
             return
-        for p in self.model.parameters():
-            for s, g in enumerate(self.noise):
-                eps = torch.randn(p.shape[1:], generator=g, device=p.device)
-                p[s] += eps * self.cfg.noise_std
+        params = list(self.model.parameters())
+        sizes = [p[0].numel() for p in params]
+        device = params[0].device
+        eps = torch.stack([torch.randn(sum(sizes), generator=g, device=device) for g in self.noise])
+        for p, e in zip(params, eps.split(sizes, dim=1), strict=True):  # each seed its own noise
+            p += e.view_as(p) * self.cfg.noise_std
 
     @torch.no_grad()
     def start_task(self, index: int) -> None:

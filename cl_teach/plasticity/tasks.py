@@ -5,7 +5,7 @@
   the classes per task, a harder variant). Every task is new and equally hard. Each seed
   draws its own permutations, so a task's images are stacked (S, N, C, H, W).
   How it differs from the paper's permuted MNIST: a task here is the training split of
-  ``digits`` (1,437 images, 8x8) or ``mnist5k`` (4,000, 28x28) seen for several epochs in
+  ``digits`` (1,438 images, 8x8) or ``mnist5k`` (4,000, 28x28) seen for several epochs in
   mini-batches, there all 60,000 MNIST images seen once, one at a time (batch size 1);
   the network here is 3 x 32 units, there 3 x 2000; 30 tasks here, 800 there.
 - ``incremental``: the paper's class-incremental setting where all data of the seen
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data import Dataset, ImageData, Stream, dataset_info, load_dataset
+from ..data import Dataset, ImageData, Stream, dataset_info, first_per_class, load_dataset
 from ..train import SeedRandom
 from .config import PlasticityConfig
 
@@ -58,7 +58,7 @@ def number_of_tasks(cfg: PlasticityConfig) -> int:
 def incremental_tasks(cfg: PlasticityConfig, data: Dataset, device) -> Iterator[PlasticityTask]:
     n, cpt = data.info.num_classes, cfg.classes_per_task
     scenario = f"B{cpt}Inc{cpt}" if cpt < n else f"B0Inc{cpt}"
-    stream = Stream(data, scenario, cfg.class_order_seed, device)
+    stream = Stream(data, scenario, cfg.class_order_seed, device, cfg.train_per_class)
     if cfg.tasks is not None and cfg.tasks > len(stream):
         raise ValueError(f"tasks={cfg.tasks}: the stream has only {len(stream)} tasks")
     for t in range(cfg.tasks or len(stream)):
@@ -68,7 +68,12 @@ def incremental_tasks(cfg: PlasticityConfig, data: Dataset, device) -> Iterator[
 def permuted_tasks(cfg: PlasticityConfig, data: Dataset, gens, device) -> Iterator[PlasticityTask]:
     n_classes = data.info.num_classes
     pixels = math.prod(data.info.shape[1:])
-    train, test = data.train.to(device), data.test.to(device)
+    train = (
+        data.train
+        if cfg.train_per_class is None
+        else first_per_class(data.train, cfg.train_per_class)
+    )
+    train, test = train.to(device), data.test.to(device)
     for _ in range(number_of_tasks(cfg)):
         perms, labels = [], []
         for g in gens:  # each seed draws from its own generator

@@ -1,4 +1,6 @@
-"""The panels of notebooks 05 (loss of plasticity) and 06 (continual backprop)."""
+"""The panels of notebooks 05 (loss of plasticity) and 06 (remedies), built from a base
+config: their controls start at its values and their ranges include them (a preset's
+values, the paper's CIFAR-100 ones, are never clamped)."""
 
 from __future__ import annotations
 
@@ -7,100 +9,100 @@ import math
 import ipywidgets as W
 import matplotlib.pyplot as plt
 
-from ..plasticity import PlasticityConfig, run_plasticity
+from ..lessons import plasticity, remedies
+from ..plasticity import PlasticityConfig
 from ..plasticity import plots as pplots
-from . import RunPanel, dropdown, log_slider, slider
+from ..plasticity.tasks import number_of_tasks
+from . import RunPanel, choice_slider, dropdown, log_slider, slider
 
-#: the reset-rate choices of notebook 06: off, then a log scale up to 1e-1
-RATES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+#: the replacement-rate choices of notebook 06: off, then a log scale up to 1e-1
+RATES = (0.0, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 #: the weight decays L2 and Shrink & Perturb add to the shared one
 L2 = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+#: Shrink & Perturb's noise scales
+NOISE = (0.0, 1e-6, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+MATURITY = (0, 20, 50, 100, 200, 500, 1000)
+WIDTHS = (8, 16, 32, 64, 128)
 
 
-def plasticity_runs(methods=("bp", "retrain"), **settings) -> dict[str, dict]:
-    """Each method's run (cached) on the same tasks, seed ``settings["seed"]`` (default 0);
-    ``settings`` are :class:`PlasticityConfig` fields."""
-    cfg = PlasticityConfig(**settings)
-    return {m: run_plasticity(cfg.replace(method=m)) for m in methods}
-
-
-def draw_problem(runs: dict[str, dict]):
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8), layout="constrained")
-    pplots.new_task_accuracy(runs, axes[0, 0])
-    pplots.dormant_fraction(runs, axes[0, 1])
-    pplots.representation(runs, axes[1])
+def draw_problem(results: dict):
+    """Notebook 05's headline figure: new-task accuracy, dormant units, the last fifth seed
+    by seed; the representation's ranks, the weights, backprop's dormant units per layer."""
+    fig, axes = plt.subplots(2, 3, figsize=(19, 9), layout="constrained")
+    pplots.new_task_accuracy(results, axes[0, 0])
+    pplots.dormant_fraction(results, axes[0, 1])
+    pplots.last_fifth(results, axes[0, 2])
+    pplots.representation(results, axes[1, :2])
+    pplots.dormant_per_site(results["bp"], axes[1, 2])
     return fig
 
 
-def problem_panel(optimizer="sgd", lr=0.03, width=32, tasks=30, **settings) -> RunPanel:
-    """Backprop vs a fresh network; the controls are the ones that change the picture."""
-    controls = {
-        "optimizer": dropdown("optimizer", ["sgd", "adam"], optimizer),
-        "lr": log_slider("learning rate", lr, -4, 0),
-        "width": dropdown("units per layer", [16, 32, 64, 128], width),
-        "tasks": slider("tasks", tasks, 5, 60),
-    }
-    return RunPanel(
-        controls,
-        lambda **v: plasticity_runs(("bp", "retrain"), **settings, **v),
-        draw_problem,
-        "Loss of plasticity: backprop vs a fresh network on every task",
-    )
-
-
-def rate_sweep(rates, **settings) -> dict[float, dict]:
-    """Continual backprop at each replacement rate (rate 0 is plain backprop: the same
-    numbers, so the cached ``bp`` run stands in for it)."""
-    cfg = PlasticityConfig(**settings)
-    return {
-        r: run_plasticity(cfg.replace(method="cbp", replacement_rate=r) if r else cfg)
-        for r in rates
-    }
-
-
-def draw_remedies(runs: dict[str, dict]):
-    fig, axes = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained")
-    pplots.new_task_accuracy(runs, axes[0])
-    pplots.dormant_fraction(runs, axes[1], per_site=False)
+def draw_remedies(results: dict):
+    """Notebook 06's headline figure: new-task accuracy, dormant units, the last fifth seed
+    by seed, and the units continual backprop replaces per task."""
+    fig, axes = plt.subplots(2, 2, figsize=(16, 9), layout="constrained")
+    pplots.new_task_accuracy(results, axes[0, 0])
+    pplots.dormant_fraction(results, axes[0, 1])
+    pplots.last_fifth(results, axes[1, 0])
+    pplots.units_replaced(results["cbp"], axes[1, 1])
     return fig
 
 
-def choices_slider(description: str, choices, value: float) -> W.SelectionSlider:
+def _log_range(value: float, lo: int, hi: int) -> tuple[float, float]:
+    """Exponents of a log slider from ``lo`` to ``hi`` that include ``value``."""
+    exponent = math.log10(value)
+    return min(lo, math.floor(exponent)), max(hi, math.ceil(exponent))
+
+
+def choices_slider(description: str, choices, value, fmt=lambda v: f"{v:g}") -> W.SelectionSlider:
     """A slider over ``choices`` (0 shown as "off"), ``value`` added if missing."""
     options = sorted({*choices, value})
-    return W.SelectionSlider(
-        options=[("off" if r == 0 else f"{r:.0e}", r) for r in options],
-        value=value,
-        description=description,
-        continuous_update=False,
-        style={"description_width": "initial"},
-    )
+    labelled = [("off" if v == 0 else fmt(v), v) for v in options]
+    return choice_slider(description, labelled, value)
 
 
-def remedies_panel(
-    replacement_rate=3e-3,
-    maturity=100,
-    decay=0.99,
-    noise_std=1e-3,
-    l2_weight_decay=1e-2,
-    snp_form="step",
-    shrink=0.5,
-    **settings,
-) -> RunPanel:
-    """bp, L2, Shrink & Perturb (L2 + noise), continual backprop and a fresh network on the
-    same tasks. The ranges hold the values given (the paper's CIFAR settings included)."""
+def problem_panel(base: PlasticityConfig, seeds: int = 5) -> RunPanel:
+    """Backprop against a fresh network on ``base``'s tasks; the controls that change the
+    picture: the optimizer, the learning rate, the width (MLP, CNN) and the tasks."""
+    tasks = number_of_tasks(base)
+    most = tasks if base.setting == "incremental" else max(60, tasks)
     controls = {
-        "replacement_rate": choices_slider("reset rate (per step)", RATES, replacement_rate),
-        "maturity": slider("maturity (steps)", maturity, 0, max(500, 2 * maturity), 20),
-        "decay": dropdown("utility decay eta", [0.9, 0.99, 0.999], decay),
-        "noise_std": log_slider("S&P noise sigma", noise_std, min(-5, math.log10(noise_std)), -1),
-        "l2_weight_decay": choices_slider("L2 (and S&P) weight decay", L2, l2_weight_decay),
-        "snp_form": dropdown("S&P form", ["step", "boundary"], snp_form),
-        "shrink": slider("S&P shrink lambda (boundary)", shrink, 0.1, 1.0, 0.05),
+        "optimizer": dropdown("optimizer", ["sgd", "adam"], base.optimizer),
+        "lr": log_slider("learning rate", base.lr, *_log_range(base.lr, -4, 0)),
+        "tasks": slider("tasks", tasks, 1, most),
     }
-    return RunPanel(
-        controls,
-        lambda **v: plasticity_runs(("bp", "l2", "snp", "cbp", "retrain"), **settings, **v),
-        draw_remedies,
-        "Remedies: L2, Shrink & Perturb and continual backprop",
-    )
+    if base.backbone != "resnet18":
+        controls["width"] = dropdown("units per layer", sorted({*WIDTHS, base.width}), base.width)
+
+    def compute(optimizer, lr, tasks, seeds, width=base.width, progress=None):
+        cfg = base.replace(optimizer=optimizer, lr=lr, tasks=tasks, width=width)
+        return plasticity.runs(cfg, seeds, progress, ("bp", "retrain"))
+
+    title = "Loss of plasticity: backprop vs a fresh network on every task"
+    return RunPanel(controls, compute, draw_problem, title, seeds)
+
+
+def remedies_panel(base: PlasticityConfig, seeds: int = 5) -> RunPanel:
+    """Backprop, L2, Shrink & Perturb (L2 + noise), continual backprop and a fresh network
+    on ``base``'s tasks; the remedies' controls start at ``base``'s values."""
+    controls = {
+        "replacement_rate": choices_slider(
+            "reset rate (per step)", RATES, base.replacement_rate, lambda v: f"{v:.0e}"
+        ),
+        "maturity": choices_slider("maturity (steps)", MATURITY, base.maturity),
+        "decay": dropdown("utility decay eta", sorted({0.9, 0.99, 0.999, base.decay}), base.decay),
+        "noise_std": choices_slider("S&P noise sigma", NOISE, base.noise_std, lambda v: f"{v:.0e}"),
+        "l2_weight_decay": choices_slider(
+            "L2 (and S&P) extra weight decay", L2, base.l2_weight_decay, lambda v: f"{v:.0e}"
+        ),
+        "snp_form": dropdown("S&P form", ["step", "boundary"], base.snp_form),
+        "shrink": slider(
+            "S&P shrink lambda (boundary)", base.shrink, min(0.05, base.shrink), 1.0, 0.05
+        ),  # fmt: skip
+    }
+
+    def compute(seeds, progress=None, **remedy):
+        return remedies.runs(base.replace(**remedy), seeds, progress)
+
+    title = "Remedies: L2, Shrink & Perturb and continual backprop"
+    return RunPanel(controls, compute, draw_remedies, title, seeds)
