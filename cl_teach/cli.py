@@ -222,7 +222,7 @@ def _reproduce(args) -> None:
     from .reproduce import reproduce
 
     overrides = {"epochs": args.epochs, "train_per_class": args.train_per_class,
-                 "device": args.device, "scenario": args.scenario}  # fmt: skip
+                 "device": args.device, "scenario": args.scenario, "tasks": args.tasks}  # fmt: skip
     overrides = {k: v for k, v in overrides.items() if v is not None}
     root = Path(args.results) if args.results else None
     print(reproduce(args.group, list(range(args.seeds)), overrides, root))
@@ -287,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="override every task's epochs (a short trial)")
     p.add_argument("--train-per-class", type=int, help="keep this many training images per class")
     p.add_argument("--scenario", help="override the scenario (a short trial, e.g. B0Inc50)")
+    p.add_argument("--tasks", type=int, help="override a plasticity group's number of tasks")
     p.add_argument("--device", help="auto|cpu|cuda")
     p.add_argument("--results", help="folder for the results (default results/)")
     p.set_defaults(func=_reproduce)

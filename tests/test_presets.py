@@ -10,7 +10,7 @@ from conftest import write_cifar
 from cl_teach.cli import main
 from cl_teach.config import RunConfig
 from cl_teach.presets import config, load, names
-from cl_teach.reproduce import describe, stored, table
+from cl_teach.reproduce import describe, run_preset, stored, table
 from cl_teach.train import reproducible
 
 RUN_PRESETS = names("run")
@@ -108,6 +108,20 @@ def test_reproduce_stores_results_with_machine_and_date_and_a_table(
         assert set(result["summary"]) == {"final_accuracy", "average_incremental_accuracy"}
         assert name in printed
     assert "0.7281" in (folder / "table.md").read_text()  # DER's official B50 10-step number
+
+
+def test_a_plasticity_preset_reproduces_for_a_short_trial(cifar100, monkeypatch):
+    monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
+    trial = {"epochs": 1, "train_per_class": 1, "tasks": 2, "device": "cpu"}
+    result = run_preset("dohare-cifar100-cbp", [0], trial, progress=False)
+    assert result["config"]["backbone"] == "resnet18" and result["config"]["tasks"] == 2
+    assert set(result["summary"]) == {"last_fifth_accuracy", "final_dormant_fraction"}
+    assert len(result["per_seed"]) == 1
+
+
+def test_an_override_a_setting_does_not_have_is_a_clear_error():
+    with pytest.raises(ValueError, match="a run setting has no tasks; choose from method"):
+        config("pycil-der-b0inc10", tasks=2)
 
 
 def test_notebooks_find_stored_results_and_say_when_there_are_none(tmp_path):

@@ -59,6 +59,10 @@ def config(name: str | None, kind: str = "run", *, explicit: bool = False, **ove
         values = {k: None if v == "none" else v for k, v in preset["config"].items()}
     if not explicit:
         overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(overrides) - set(cls.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"a {kind} setting has no {', '.join(unknown)}; "
+                         f"choose from {', '.join(cls.__dataclass_fields__)}")  # fmt: skip
     return cls(**with_overrides(values, overrides))
 
 
