@@ -1,47 +1,10 @@
-"""Test-wide settings: a throw-away result cache, a non-interactive plot backend, and
-small datasets in torchvision's on-disk format that tests write themselves."""
+"""Test-wide settings: a non-interactive plot backend and a throw-away result cache
+(unless ``CL_TEACH_CACHE`` names one: CI shares its cache with the browser tests)."""
 
 import os
-import pickle
 import tempfile
 
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")
-os.environ["CL_TEACH_CACHE"] = tempfile.mkdtemp(prefix="cl_teach-cache-")
-
-
-def write_cifar(root, name="cifar100", train_per_class=2, test_per_class=1, seed=0) -> dict:
-    """CIFAR files as torchvision extracts them (python pickles of uint8 rows), with
-    ``train_per_class`` random images per class. Returns what was written."""
-    classes, key = (100, "fine_labels") if name == "cifar100" else (10, "labels")
-    folder = root / ("cifar-100-python" if name == "cifar100" else "cifar-10-batches-py")
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-
-    def batch(per_class):
-        labels = np.repeat(np.arange(classes), per_class)
-        return {"data": rng.integers(0, 256, (len(labels), 3072)).astype(np.uint8),
-                key: labels.tolist()}  # fmt: skip
-
-    train, test = batch(train_per_class), batch(test_per_class)
-    if name == "cifar100":
-        files = {
-            "train": train,
-            "test": test,
-            "meta": {"fine_label_names": list(map(str, range(100)))},
-        }
-    else:
-        parts = np.array_split(np.arange(len(train[key])), 5)
-        labels = np.asarray(train[key])
-        files = {
-            f"data_batch_{i + 1}": {"data": train["data"][p], key: labels[p].tolist()}
-            for i, p in enumerate(parts)
-        }
-        files.update(
-            {"test_batch": test, "batches.meta": {"label_names": list(map(str, range(10)))}}
-        )
-    for file, content in files.items():
-        (folder / file).write_bytes(pickle.dumps(content))
-    return {"train": train, "test": test, "folder": folder}
+os.environ.setdefault("CL_TEACH_CACHE", tempfile.mkdtemp(prefix="cl_teach-cache-"))

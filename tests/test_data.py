@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from conftest import write_cifar
+from cifar_files import write_cifar
 
 from cl_teach.data import (
     DatasetUnavailableError,

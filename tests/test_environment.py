@@ -55,3 +55,16 @@ def test_pre_commit_strips_notebooks_and_runs_ruff():
 def test_ci_runs_the_readme_test_command():
     readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
     assert "python3 tasks.py test" in readme and "python3 tasks.py test" in ci
+
+
+def test_every_relative_link_points_at_a_file():
+    """Links between notebooks and from the README and LECTURING.md still resolve."""
+
+    def text(path: Path) -> str:
+        return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+
+    pages = [(p, text(p)) for p in NOTEBOOKS]
+    pages += [(ROOT / name, (ROOT / name).read_text()) for name in ("README.md", "LECTURING.md")]
+    for path, text in pages:
+        for target in re.findall(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)", text):
+            assert (path.parent / target).exists(), f"{path.name} links to missing {target}"

@@ -9,7 +9,7 @@ a fifth of the tasks. Notebooks 05 and 06 run Dohare et al.'s ResNet-18 stream f
 two tasks (``TASKS = 2``)."""
 
 import pytest
-from conftest import write_cifar
+from cifar_files import write_cifar
 
 from cl_teach.presets import load
 

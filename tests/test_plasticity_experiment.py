@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import write_cifar
+from cifar_files import write_cifar
 
 from cl_teach.cli import main
 from cl_teach.data import load_dataset

@@ -2,10 +2,12 @@
 files the tests write in torchvision's on-disk format."""
 
 import json
+import shlex
+from pathlib import Path
 
 import pytest
 import torch
-from conftest import write_cifar
+from cifar_files import write_cifar
 
 from cl_teach.cli import main
 from cl_teach.config import RunConfig
@@ -164,3 +166,40 @@ def test_the_cache_key_names_the_device_kind_and_the_torch_version(monkeypatch):
     assert key != cache.key("run", {**_key(cfg), "device": "cuda"})
     monkeypatch.setattr(torch, "__version__", "0.0.0")
     assert cache.key("run", _key(cfg)) != key
+
+
+def readme_gpu_commands() -> list[list[str]]:
+    """The ``cl_teach`` commands of the README's GPU section, as argument lists."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Full CIFAR-100 on a GPU")[1].split("\n## ")[0]
+    prefix = ".venv/bin/python -m cl_teach "
+    lines = [line.split(" # ")[0] for line in section.splitlines() if line.startswith(prefix)]
+    return [shlex.split(line)[3:] for line in lines if " download " not in line]
+
+
+#: one epoch, one image per class, a shorter stream: what each command appends
+TINY = {
+    "run": ["--epochs", "1", "--train-per-class", "1", "--scenario", "B0Inc50"],
+    "plasticity": ["--epochs", "1", "--train-per-class", "1", "--tasks", "2", "--seeds", "1"],
+    "reproduce": ["--epochs", "1", "--train-per-class", "1", "--scenario", "B0Inc50"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", readme_gpu_commands(), ids=" ".join)
+def test_the_readmes_gpu_commands_run_on_the_cpu_with_tiny_overrides(
+    argv, cifar100, tmp_path, monkeypatch, capsys
+):
+    assert "--device" in argv and argv[argv.index("--device") + 1] == "cuda"
+    monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
+    monkeypatch.setenv("CL_TEACH_RESULTS", str(tmp_path))
+    argv = [a if a != "cuda" else "cpu" for a in argv]
+    argv = [a if not a.endswith(".json") else str(tmp_path / a) for a in argv]
+    argv += TINY[argv[0]] + (["--seeds", "1"] if argv[0] == "reproduce" else [])
+    assert main(argv) == 0
+    if argv[0] == "reproduce":
+        assert (tmp_path / argv[1] / "table.md").exists()
+    else:
+        result = json.loads(next(tmp_path.glob("*.json")).read_text())
+        preset = load(argv[argv.index("--preset") + 1])
+        assert result["config"]["backbone"] == preset["config"]["backbone"]
