@@ -122,13 +122,15 @@ def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -
     return [results[s] for s in seeds]
 
 
-def run_grid(configs: dict[str, RunConfig], seeds, *, progress=None) -> dict[str, list[Result]]:
-    """Every config of ``configs`` over ``seeds`` (cached per seed): ``{label: [Result per
-    seed]}``. ``progress(run, runs, epochs done, epochs)`` is told where training is."""
+def run_grid(configs: dict, seeds, *, progress=None, run=None) -> dict[str, list]:
+    """Every config of ``configs`` over ``seeds`` (cached per seed): ``{label: [result per
+    seed]}``, each config run by ``run`` (default ``run_seeds``). ``progress(run, runs,
+    epochs done, epochs)`` is told where training is."""
+    run = run or run_seeds
     out = {}
     for k, (label, cfg) in enumerate(configs.items()):
         report = progress and functools.partial(progress, k, len(configs))
-        out[label] = run_seeds(cfg, seeds, progress=report or False)
+        out[label] = run(cfg, seeds, progress=report or False)
     if progress:
         progress(len(configs), len(configs), 0, 0)
     return out

@@ -126,7 +126,7 @@ def test_an_override_a_setting_does_not_have_is_a_clear_error():
         config("pycil-der-b0inc10", tasks=2)
 
 
-def test_notebooks_find_stored_results_and_say_when_there_are_none(tmp_path):
+def test_notebooks_find_stored_results_and_say_when_there_are_none(tmp_path, monkeypatch):
     assert "No stored paper-scale results" in describe(stored(["pycil-der-b0inc10"], tmp_path))
     result = {
         "preset": "pycil-der-b0inc10", "version": 1, "kind": "run", "config": {},
@@ -142,6 +142,17 @@ def test_notebooks_find_stored_results_and_say_when_there_are_none(tmp_path):
     line = describe(found)
     assert "final accuracy 0.641 +- 0.010 over 3 seeds" in line and "a test GPU, 2026-11-01" in line
     assert "| pycil-der-b0inc10 | 3 | final accuracy 0.641" in table(found)
+
+    from cl_teach.lessons import paper_scale  # what the notebooks print
+
+    monkeypatch.setenv("CL_TEACH_RESULTS", str(tmp_path))
+    shown = paper_scale("pycil-der-b0inc10", "pycil-der-b50inc10")
+    assert shown.startswith("stored paper-scale result pycil-der-b0inc10")
+    assert "final accuracy 0.6522" in shown  # the paper's number beside it
+    monkeypatch.setenv("CL_TEACH_RESULTS", str(tmp_path / "none"))
+    assert "No stored paper-scale results" in paper_scale("pycil-der-b0inc10")
+    with pytest.raises(ValueError, match="pycil-der-b0inc11"):
+        paper_scale("pycil-der-b0inc11")
 
 
 def test_a_gpu_run_is_made_deterministic():

@@ -95,3 +95,16 @@ def show(claims: list[Claim]) -> None:
     """Print each claim with its verdict and evidence."""
     for claim in claims:
         print(claim)
+
+
+def paper_scale(*presets: str) -> str:
+    """The stored paper-scale results of these presets (``python -m cl_teach reproduce``
+    on a GPU writes them to results/), with the papers' numbers beside them; or how to
+    make them."""
+    from ..presets import load
+    from ..reproduce import describe, stored, table
+
+    for name in presets:
+        load(name)  # an unknown name is an error, not a silent "nothing stored"
+    found = stored(presets)
+    return describe(found) + ("\n\n" + table(found) if found else "")

@@ -12,7 +12,6 @@ alone or beside others.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Iterator
 
@@ -20,7 +19,7 @@ import torch
 
 from .. import cache
 from ..data import ImageData, dataset_info
-from ..experiment import SEEDS_PER_PASS, Progress, one_thread_on_cpu
+from ..experiment import SEEDS_PER_PASS, Progress, one_thread_on_cpu, run_grid
 from ..train import SeedRandom, fit, reproducible, resolve_device
 from .backprop import Backprop, HeadReset
 from .config import PlasticityConfig
@@ -117,18 +116,9 @@ def run_plasticity_seeds(
     return [results[s] for s in seeds]
 
 
-def run_plasticity_grid(
-    configs: dict[str, PlasticityConfig], seeds, *, progress=None
-) -> dict[str, list[dict]]:
-    """Every config of ``configs`` over ``seeds`` (cached per seed): ``{label: [result per
-    seed]}``. ``progress(run, runs, epochs done, epochs)`` is told where training is."""
-    out = {}
-    for k, (label, cfg) in enumerate(configs.items()):
-        report = progress and functools.partial(progress, k, len(configs))
-        out[label] = run_plasticity_seeds(cfg, seeds, progress=report or False)
-    if progress:
-        progress(len(configs), len(configs), 0, 0)
-    return out
+def run_plasticity_grid(configs: dict[str, PlasticityConfig], seeds, *, progress=None):
+    """``run_grid`` of plasticity runs: ``{label: [result per seed]}``."""
+    return run_grid(configs, seeds, progress=progress, run=run_plasticity_seeds)
 
 
 def _key(cfg: PlasticityConfig) -> dict:
