@@ -18,13 +18,21 @@ from torch import nn
 
 def linear_cka(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Linear CKA of features ``x`` (..., n, p) and ``y`` (..., n, q) of the same n
-    inputs, per leading index (one value per seed): (...)."""
+    inputs, per leading index (one value per seed): (...). With fewer inputs than
+    features it works on the n x n Gram matrices K = X_c X_c^T, the same numbers
+    (||Y_c^T X_c||_F^2 = <K_X, K_Y>_F and ||X_c^T X_c||_F = ||K_X||_F) at a fraction of
+    the cost for a wide block."""
     x, y = x.double(), y.double()
     x = x - x.mean(-2, keepdim=True)
     y = y - y.mean(-2, keepdim=True)
-    cross = (y.transpose(-1, -2) @ x).square().sum((-1, -2))
-    norm_x = (x.transpose(-1, -2) @ x).square().sum((-1, -2)).sqrt()
-    norm_y = (y.transpose(-1, -2) @ y).square().sum((-1, -2)).sqrt()
+    if x.shape[-2] < max(x.shape[-1], y.shape[-1]):
+        kx, ky = x @ x.transpose(-1, -2), y @ y.transpose(-1, -2)
+        cross = (kx * ky).sum((-1, -2))
+    else:
+        kx, ky = x.transpose(-1, -2) @ x, y.transpose(-1, -2) @ y
+        cross = (y.transpose(-1, -2) @ x).square().sum((-1, -2))
+    norm_x = kx.square().sum((-1, -2)).sqrt()
+    norm_y = ky.square().sum((-1, -2)).sqrt()
     return (cross / (norm_x * norm_y)).float()
 
 

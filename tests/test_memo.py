@@ -171,3 +171,23 @@ def test_linear_cka_is_invariant_to_rotation_scale_and_shift():
     assert (noise < 0.1).all()
     half = linear_cka(x, x[..., :4])
     assert ((noise < half) & (half < 1)).all()
+
+
+def test_linear_cka_is_the_same_from_gram_matrices_when_features_outnumber_inputs():
+    """Wide blocks (more features than inputs) go through the n x n Gram matrices: the
+    value is that of the feature-space formula."""
+    from cl_teach.similarity import linear_cka
+
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(2, 20, 300, generator=g), torch.randn(2, 20, 50, generator=g)
+    y = y + x[..., :50]  # related features
+
+    def by_features(a, b):
+        a, b = (t.double() - t.double().mean(-2, keepdim=True) for t in (a, b))
+        cross = (b.mT @ a).square().sum((-1, -2))
+        return (
+            cross / ((a.mT @ a).square().sum((-1, -2)) * (b.mT @ b).square().sum((-1, -2))).sqrt()
+        )
+
+    assert torch.allclose(linear_cka(x, y).double(), by_features(x, y), atol=1e-6)
+    assert (linear_cka(x, y) > 0.2).all()

@@ -8,9 +8,10 @@ screenshot to screenshots/. Then use the notebook's main panel (the cell that st
 - every slider shows a track at least 200 px long, inside the cell;
 - drag the first slider's handle with the mouse and see its number change;
 - pick another option of the first dropdown;
-- click Run: the status reads "done" again, the plot changed, the dragged slider still
-  shows its new number, and the kernel is alive and idle. A picture of the panel after
-  the run lands in screenshots/<notebook>-panel.png.
+- click Run: mid-run, a picture of the panel with its progress bar lands in
+  screenshots/<notebook>-panel-running.png; then the status reads "done" again, the
+  plot changed, the dragged slider still shows its new number, and the kernel is alive
+  and idle. A picture of the panel after the run lands in screenshots/<notebook>-panel.png.
 
 A panel without a slider (or a dropdown) skips that step with a ``PartSkipped`` warning
 that says so; a panel with neither flips its first checkbox or toggle instead, so that
@@ -57,8 +58,16 @@ RUN_ALL_OVER = """() => {
 
 # The panel has answered the click when its status reads "done" and its plot differs
 # from the one before the click.
+#: the status line shows an epoch (training, its progress bar moving) or the run has ended
+PANEL_TRAINING_OR_ENDED = """([cell, before]) => {
+  const status = cell.querySelector('.widget-button ~ .widget-html .widget-html-content');
+  const img = cell.querySelector('.widget-output img');
+  const text = status?.textContent ?? '';
+  return /epoch \\d+ of \\d+|interrupted|[Ee]rror/.test(text) ||
+    (text.trim() === 'done' && img !== null && img.src !== before);
+}"""
 PANEL_ANSWERED = """([cell, before]) => {
-  const status = cell.querySelector('.widget-button + .widget-html .widget-html-content');
+  const status = cell.querySelector('.widget-button ~ .widget-html .widget-html-content');
   const img = cell.querySelector('.widget-output img');
   return status?.textContent.trim() === 'done' && img !== null && img.src !== before;
 }"""
@@ -295,7 +304,7 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
         cell = page.locator(".jp-Notebook .jp-Cell").nth(panel_index)
         cell.scroll_into_view_if_needed()
         run_button = cell.locator("button.widget-button", has_text=re.compile(r"^\s*Run\s*$"))
-        status = cell.locator(".widget-button + .widget-html .widget-html-content")
+        status = cell.locator(".widget-button ~ .widget-html .widget-html-content")
         plot = cell.locator(".widget-output img")
         assert run_button.count() == 1, f"{name}: the panel cell has no Run button"
         assert status.text_content().strip() == "done", (
@@ -324,6 +333,14 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
 
         started = time.monotonic()
         run_button.click()
+        page.wait_for_function(
+            PANEL_TRAINING_OR_ENDED, arg=[cell.element_handle(), before],
+            timeout=PANEL_RUN_TIMEOUT_S * 1000, polling=100,
+        )  # fmt: skip
+        if "epoch" in status.text_content():  # mid-run: the progress bar and the epoch
+            screenshot_panel(page, cell, SCREENSHOTS / f"{path.stem}-panel-running.png")
+        else:
+            skip_part(name, "the run ended before its progress could be seen")
         try:
             page.wait_for_function(
                 PANEL_ANSWERED,
