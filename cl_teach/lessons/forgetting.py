@@ -9,7 +9,7 @@ from ..experiment import run_grid
 from . import SEEDS, Claim, mean_pm, seed_list, values
 
 #: the offline setting of notebook 01: digits, five tasks of two classes
-SETTING = RunConfig(dataset="digits", scenario="B0Inc2", epochs=10, lr=0.05)
+SETTING = RunConfig(dataset="digits", scenario="B0Inc2", epochs=5, lr=0.05)
 
 
 def runs(base: RunConfig, seeds=SEEDS, progress=None) -> dict:

@@ -156,6 +156,13 @@ def choice_slider(description: str, options, value, **kw) -> W.SelectionSlider:
     )
 
 
+def checkbox(description: str, value: bool) -> W.Checkbox:
+    """A checkbox wide enough for its whole description (ipywidgets cuts it at 300 px)."""
+    width = f"{CHAR_PX * len(description) + 40}px"  # 40 px: the box and its margin
+    return W.Checkbox(value=value, description=description, indent=False,
+                      layout=W.Layout(width=width, min_width=width))  # fmt: skip
+
+
 def dropdown(description: str, options, value=None) -> W.Dropdown:
     return W.Dropdown(
         options=options, value=value, description=description, **_row(description, SELECT_PX)

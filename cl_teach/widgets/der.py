@@ -3,7 +3,6 @@ switch by switch, and replay at the same exemplar budget."""
 
 from __future__ import annotations
 
-import ipywidgets as W
 import matplotlib.pyplot as plt
 
 from .. import plots
@@ -11,7 +10,7 @@ from ..config import RunConfig
 from ..experiment import run_grid
 from ..lessons import der as lesson
 from ..lessons import seed_list
-from . import RunPanel, dropdown, slider
+from . import RunPanel, checkbox, dropdown, slider
 
 
 def draw_variants(results: dict):
@@ -59,25 +58,22 @@ def draw_der(results: dict):
     return fig
 
 
-def budget_slider(budget: int):
+def budget_slider(budget: int, description: str = "exemplar budget (total)"):
     """An exemplar-budget slider from 0 to ten times ``budget``, in steps that hit it."""
     top = max(10 * budget, 100)
     step = next((s for s in (1000, 100, 10) if budget % s == 0 and top // s >= 10), 1)
-    return slider("exemplar budget (total)", budget, 0, top, step)
+    return slider(description, budget, 0, top, step)
 
 
 def der_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
     """DER's switches (freeze, exemplar budget, auxiliary loss, weight aligning) and the
     weight decay on ``base``'s stream, and replay with the same exemplars and weight decay."""
 
-    def check(description, value):
-        return W.Checkbox(value=value, description=description, indent=False)
-
     controls = {
-        "freeze_old": check("freeze old backbones", base.freeze_old),
+        "freeze_old": checkbox("freeze old backbones", base.freeze_old),
         "budget": budget_slider(base.budget),
-        "aux_loss": check("auxiliary loss", base.aux_loss),
-        "weight_align": check("weight aligning", base.weight_align),
+        "aux_loss": checkbox("auxiliary loss", base.aux_loss),
+        "weight_align": checkbox("weight aligning", base.weight_align),
         "weight_decay": dropdown(
             "weight decay", sorted({base.weight_decay, 2e-4, 5e-4, 5e-3, 1.5e-2}), base.weight_decay
         ),

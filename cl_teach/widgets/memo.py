@@ -3,7 +3,6 @@ memory, which blocks stay general, and when to freeze the generalized blocks."""
 
 from __future__ import annotations
 
-import ipywidgets as W
 import matplotlib.pyplot as plt
 
 from .. import plots
@@ -14,7 +13,7 @@ from ..lessons import memo as lesson
 from ..lessons import seed_list
 from ..methods.expandable import default_split
 from ..models import make_backbone
-from . import RunPanel, dropdown
+from . import RunPanel, checkbox, dropdown
 from .der import budget_slider
 
 
@@ -78,7 +77,8 @@ def draw_memo(results: dict):
     fig, axes = plt.subplots(2, 2, figsize=(15, 9), layout="constrained")
     plots.per_class_heatmap(results["MEMO"], axes[0, 0], "MEMO: per-class accuracy")
     plots.accuracy_curves(
-        {f"{m} ({runs[0].budget} exemplars)": runs for m, runs in results.items()}, axes[0, 1]
+        {f"{m} ({runs[0].extras['exemplars']} exemplars)": runs for m, runs in results.items()},
+        axes[0, 1],
     )
     plots.parameter_growth(results, axes[1, 0])
     memory_bars({results["DER"][0].budget: results}, axes[1, 1])
@@ -95,17 +95,12 @@ def memo_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
         (f"{k}: share {', '.join(names[:k]) or 'nothing (DER)'}", k) for k in range(default + 1)
     ]
     controls = {
-        "budget": budget_slider(lesson.levels(base)[0]),
+        "budget": budget_slider(lesson.levels(base)[0], "DER's exemplars (sets the memory)"),
         "split": dropdown(
             "MEMO: split after", splits, default if base.split is None else base.split
         ),
-        "freeze": W.Checkbox(
-            value=not base.train_base,
-            indent=False,
-            description="MEMO: freeze generalized blocks after task 1",
-        ),  # fmt: skip
+        "freeze": checkbox("MEMO: freeze generalized blocks after task 1", not base.train_base),
     }
-    controls["budget"].description = "DER's exemplars (sets the memory)"
 
     def compute(budget, split, freeze, seeds, progress=None):
         configs = lesson.equal_memory(base, budget)

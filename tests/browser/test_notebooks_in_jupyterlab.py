@@ -5,6 +5,7 @@ cell has run, and check that no cell shows an error and every widget rendered; s
 screenshot to screenshots/. Then use the notebook's main panel (the cell that starts with
 ``# NBVAL_IGNORE_OUTPUT`` and calls ``panel.run()``) with the mouse, as a person does:
 
+- every control's description is shown whole (not cut off with an ellipsis);
 - every slider shows a track at least 200 px long, inside the cell;
 - drag the first slider's handle with the mouse and see its number change;
 - pick another option of the first dropdown;
@@ -210,6 +211,20 @@ def check_slider_tracks(name: str, cell, sliders) -> None:
         )
 
 
+#: the descriptions of a cell's controls that do not fit their box (cut off with "...")
+CUT_LABELS = """(cell) => Array.from(cell.querySelectorAll('.jp-OutputArea label'))
+  .filter((el) => el.offsetParent !== null && el.clientWidth > 0)
+  .filter((el) => el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.textContent.trim())"""
+
+
+def check_labels(name: str, cell) -> None:
+    """Every control's description is shown whole, not cut off (ipywidgets cuts a long one
+    with an ellipsis at its row's fixed width)."""
+    cut = cell.evaluate(CUT_LABELS)
+    assert not cut, f"{name}: descriptions cut off: {cut} (see cl_teach/widgets: _row, checkbox)"
+
+
 def drag_slider(page, slider) -> str:
     """Drag the handle a quarter of the track with the mouse (left when there is room:
     smaller settings train faster) and check that the number beside it changed."""
@@ -314,6 +329,7 @@ def test_notebook_runs_and_its_panel_answers(path, lab, browser_context):
         before = plot.get_attribute("src")
 
         sliders, dropdowns = cell.locator(".widget-slider"), cell.locator(".widget-dropdown")
+        check_labels(name, cell)
         changes, dragged = [], None
         if sliders.count():
             check_slider_tracks(name, cell, sliders)
