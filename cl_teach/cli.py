@@ -162,11 +162,11 @@ def _memory(args) -> None:
         )
 
 
-PLASTICITY_HEADLINE = ("last_fifth_accuracy", "final_dormant_fraction")
-
-
 def _plasticity(args) -> None:
     from .plasticity import run_plasticity_seeds
+    from .reproduce import HEADLINE
+
+    headline = HEADLINE["plasticity"]
 
     cfg = _config_from(args, "plasticity")
     results = run_plasticity_seeds(
@@ -177,7 +177,7 @@ def _plasticity(args) -> None:
         _emit(per_seed[0], args.json)
     else:
         _emit(
-            {"config": per_seed[0]["config"], **over_seeds(per_seed, PLASTICITY_HEADLINE)},
+            {"config": per_seed[0]["config"], **over_seeds(per_seed, headline)},
             args.json,
         )
     if args.json == "-":
@@ -192,12 +192,12 @@ def _plasticity(args) -> None:
             f"{r['seconds']:.1f} s"
         )
     if len(results) > 1:
-        summary = over_seeds(per_seed, PLASTICITY_HEADLINE)
+        summary = over_seeds(per_seed, headline)
         print(
             "  over seeds: "
             + ", ".join(
                 f"{n.replace('_', ' ')} {summary['mean'][n]:.3f} +- {summary['std'][n]:.3f}"
-                for n in PLASTICITY_HEADLINE
+                for n in headline
             )
             + " (mean +- std)"
         )

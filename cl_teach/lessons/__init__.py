@@ -49,6 +49,12 @@ class Difference:
         """The 95% interval excludes 0 (with a single seed nothing is clear)."""
         return len(self.per_seed) > 1 and abs(self.mean) > self.ci95
 
+    @classmethod
+    def of(cls, per_seed) -> Difference:
+        """A difference from its per-seed values (already paired)."""
+        stats = seed_summary(per_seed)
+        return cls([float(v) for v in per_seed], stats["mean"], stats["ci95"])
+
     def __str__(self) -> str:
         return f"{self.mean:+.3f} +- {self.ci95:.3f} (95% interval, {len(self.per_seed)} seeds)"
 
@@ -68,9 +74,7 @@ def difference(a, b, metric="final_accuracy") -> Difference:
     seeds_a, seeds_b = [_field(r, "seed") for r in a], [_field(r, "seed") for r in b]
     if seeds_a != seeds_b:
         raise ValueError(f"runs are paired by seed: {seeds_a} vs {seeds_b}")
-    d = np.subtract(values(a, metric), values(b, metric))
-    stats = seed_summary(d)
-    return Difference(d.tolist(), stats["mean"], stats["ci95"])
+    return Difference.of(np.subtract(values(a, metric), values(b, metric)))
 
 
 def mean_pm(runs, metric: str = "final_accuracy") -> str:

@@ -16,6 +16,7 @@ import numpy as np
 from ..config import RunConfig
 from ..experiment import run_grid
 from . import SEEDS, Claim, difference, mean_pm, seed_list, values
+from .regularization import new_classes, old_classes
 
 #: the offline setting of notebook 03: digits, five tasks of two classes, 20 exemplars
 SETTING = RunConfig(
@@ -74,16 +75,6 @@ def new_over_old_norm(r) -> float:
     """Mean over incremental tasks of (mean new-row norm / mean old-row norm) before aligning."""
     ratio = norms_before_align(r)
     return float(np.mean(ratio[:, 1] / ratio[:, 0])) if len(ratio) else np.nan
-
-
-def old_classes(r) -> float:
-    """Accuracy on the classes before the last task, after it."""
-    return float(np.mean(r.array("per_class_accuracy")[-1, : -r.classes_per_task[-1]]))
-
-
-def new_classes(r) -> float:
-    """Accuracy on the last task's classes, after it."""
-    return float(np.mean(r.array("per_class_accuracy")[-1, -r.classes_per_task[-1] :]))
 
 
 def new_class_bias(r) -> float:

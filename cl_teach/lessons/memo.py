@@ -29,7 +29,6 @@ from ..equal_memory import backbone_for, final_parameters
 from ..experiment import run_grid
 from ..memory import model_bytes
 from ..methods.expandable import default_split
-from ..metrics import seed_summary
 from . import SEEDS, Claim, Difference, difference, mean_pm, seed_list, values
 from .der import SETTING as DER_SETTING
 from .der import TRAIN_PER_CLASS
@@ -163,9 +162,7 @@ def claims(results: dict) -> list[Claim]:
     curve, table = results["curve"], results["table"]
     low, high = sorted(curve)
     der = curve[high]["DER"]  # the DER with exemplars enough to learn every task
-    sims = values(der, shared_minus_specialized)
-    stats = seed_summary(sims)
-    cka = Difference(sims, stats["mean"], stats["ci95"])
+    cka = Difference.of(values(der, shared_minus_specialized))
     last = {b: float(np.mean([similarity(r)[b][-1] for r in der])) for b in similarity(der[0])}
     at_low = difference(curve[low]["MEMO"], curve[low]["DER"])
     at_high = difference(curve[high]["MEMO"], curve[high]["DER"])

@@ -9,7 +9,6 @@ import math
 import numpy as np
 import torch
 
-from ..metrics import seed_summary
 from ..plasticity import PlasticityConfig, run_plasticity_grid
 from ..plasticity.continual_backprop import unit_layers
 from ..plasticity.network import build_net
@@ -187,8 +186,10 @@ def claims(results: dict, sweep: dict) -> list[Claim]:
     ]
     if narrow:
         (w,) = narrow
-        more = {r: _paired(np.subtract(cost(sweep[w], r).per_seed, cost(sweep[wide], r).per_seed))
-                for r in (low, high)}  # fmt: skip
+        more = {
+            r: Difference.of(np.subtract(cost(sweep[w], r).per_seed, cost(sweep[wide], r).per_seed))
+            for r in (low, high)
+        }
         found.append(
             Claim(
                 f"The less spare capacity, the smaller the free lunch: in the network of {w} per "
@@ -204,9 +205,3 @@ def claims(results: dict, sweep: dict) -> list[Claim]:
             )
         )
     return found
-
-
-def _paired(per_seed) -> Difference:
-    """A difference from its per-seed values."""
-    stats = seed_summary(per_seed)
-    return Difference(list(map(float, per_seed)), stats["mean"], stats["ci95"])
