@@ -9,6 +9,7 @@ way a student does (set ``.value`` on a control, ``panel.button.click()``) and r
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 
 import ipywidgets as W
@@ -130,18 +131,31 @@ def slider(description: str, value, lo, hi, step=1, **kw) -> W.Widget:
     )
 
 
-def log_slider(description: str, value: float, lo_exp: float, hi_exp: float, **kw) -> W.Widget:
+def log_slider(description: str, value: float, lo_exp=None, hi_exp=None, **kw) -> W.Widget:
+    """A log-scale slider over powers of 10 from ``lo_exp`` to ``hi_exp``, widened to hold
+    ``value`` (never clamped); without them, two decades under ``value`` to one over. A
+    ``value`` of 0 starts the slider at 1."""
+    value = value or 1.0
+    exponent = math.log10(value)
+    lo = math.floor(exponent) - 2 if lo_exp is None else min(lo_exp, math.floor(exponent))
+    hi = math.ceil(exponent) + 1 if hi_exp is None else max(hi_exp, math.ceil(exponent))
     return W.FloatLogSlider(
         value=value,
         base=10,
-        min=lo_exp,
-        max=hi_exp,
+        min=lo,
+        max=hi,
         step=0.25,
         description=description,
         continuous_update=False,
         **_row(description, SLIDER_PX),
         **kw,
     )
+
+
+def log_value(value: float, start: float) -> float:
+    """A log slider's value to 4 significant digits (177.82794... -> 177.8), or ``start``
+    exactly while the slider still shows it, so that moving back finds the cached run."""
+    return start if value == start else float(f"{value:.4g}")
 
 
 def choice_slider(description: str, options, value, **kw) -> W.SelectionSlider:

@@ -8,11 +8,11 @@ import matplotlib.pyplot as plt
 from .. import plots
 from ..config import RunConfig
 from ..data import dataset_info
+from ..equal_memory import backbone_for
 from ..experiment import run_grid
 from ..lessons import memo as lesson
 from ..lessons import seed_list
 from ..methods.expandable import default_split
-from ..models import make_backbone
 from . import RunPanel, checkbox, dropdown
 from .der import budget_slider
 
@@ -89,7 +89,7 @@ def memo_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
     """DER's exemplar budget (which sets everyone's memory), MEMO's split and whether its
     generalized blocks freeze after the first task; MEMO, DER and replay at that memory."""
     info = dataset_info(base.dataset)
-    backbone = make_backbone(base.backbone or info.backbone, info.shape)
+    backbone = backbone_for(base.backbone, info)
     names, default = backbone.block_names, default_split(backbone)
     splits = [
         (f"{k}: share {', '.join(names[:k]) or 'nothing (DER)'}", k) for k in range(default + 1)

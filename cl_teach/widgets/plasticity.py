@@ -4,8 +4,6 @@ values, the paper's CIFAR-100 ones, are never clamped)."""
 
 from __future__ import annotations
 
-import math
-
 import ipywidgets as W
 import matplotlib.pyplot as plt
 
@@ -48,12 +46,6 @@ def draw_remedies(results: dict):
     return fig
 
 
-def _log_range(value: float, lo: int, hi: int) -> tuple[float, float]:
-    """Exponents of a log slider from ``lo`` to ``hi`` that include ``value``."""
-    exponent = math.log10(value)
-    return min(lo, math.floor(exponent)), max(hi, math.ceil(exponent))
-
-
 def choices_slider(description: str, choices, value, fmt=lambda v: f"{v:g}") -> W.SelectionSlider:
     """A slider over ``choices`` (0 shown as "off"), ``value`` added if missing."""
     options = sorted({*choices, value})
@@ -68,7 +60,7 @@ def problem_panel(base: PlasticityConfig, seeds: int = 5) -> RunPanel:
     most = tasks if base.setting == "incremental" else max(60, tasks)
     controls = {
         "optimizer": dropdown("optimizer", ["sgd", "adam"], base.optimizer),
-        "lr": log_slider("learning rate", base.lr, *_log_range(base.lr, -4, 0)),
+        "lr": log_slider("learning rate", base.lr, -4, 0),
         "tasks": slider("tasks", tasks, 1, most),
     }
     if base.backbone != "resnet18":

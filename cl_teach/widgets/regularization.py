@@ -3,8 +3,6 @@ task-incrementally."""
 
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -12,7 +10,7 @@ from .. import plots
 from ..config import RunConfig
 from ..lessons import regularization
 from ..lessons.regularization import LABELS
-from . import RunPanel, dropdown, log_slider
+from . import RunPanel, dropdown, log_slider, log_value
 
 STYLES = {"finetune": {"marker": "o"}, "ewc": {"ls": "--", "marker": "s", "mfc": "none", "ms": 9}}
 
@@ -88,19 +86,15 @@ def draw_panel(results: dict):
 def regularization_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
     """The evaluation and EWC's lambda (a log slider whose range holds ``base``'s value): a
     click trains only what the chosen evaluation needs (fine-tuning is cached)."""
-    lam = math.log10(base.ewc_lambda) if base.ewc_lambda > 0 else 0.0
     controls = {
         "evaluation": dropdown(
             "evaluation", [("class-incremental", "class"), ("task-incremental", "task")], "class"
         ),
-        "ewc_lambda": log_slider(
-            "EWC lambda", base.ewc_lambda or 1.0, math.floor(lam) - 2, math.ceil(lam) + 1
-        ),
+        "ewc_lambda": log_slider("EWC lambda", base.ewc_lambda),
     }
 
     def compute(evaluation, ewc_lambda, seeds, progress=None):
-        # a log slider gives 177.82794...: 4 digits, so that moving back finds the cache
-        lam = base.ewc_lambda if ewc_lambda == base.ewc_lambda else float(f"{ewc_lambda:.4g}")
+        lam = log_value(ewc_lambda, base.ewc_lambda)
         return regularization.runs(base, seeds, progress, (evaluation,), lam)
 
     return RunPanel(controls, compute, draw_panel, "Fine-tuning vs EWC", seeds)

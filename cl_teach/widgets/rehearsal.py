@@ -12,7 +12,7 @@ from ..config import RunConfig
 from ..experiment import run_grid
 from ..lessons import mean_pm, rehearsal, seed_list
 from ..lessons.rehearsal import DARK, LABELS, SELECTIONS
-from . import RunPanel, dropdown, log_slider, slider
+from . import RunPanel, dropdown, log_slider, log_value, slider
 
 #: the replay selections share replay's colour and differ in line style and marker
 STYLES = {
@@ -122,22 +122,18 @@ def rehearsal_panel(base: RunConfig, seeds: int = 5) -> RunPanel:
     decade above and two below). A click trains only the chosen run (the replay curves are
     the lesson's cached runs, unless the seeds change)."""
     b = rehearsal.headline_budget(base)
-    a = math.log10(base.alpha) if base.alpha > 0 else 0.0
     methods = [("replay", "replay"), ("Dark ER", "dark_er"), ("DER++", "dark_er_pp"),
                ("fine-tuning", "finetune")]  # fmt: skip
     controls = {
         "method": dropdown("method", methods, "replay"),
         "selection": dropdown("replay selection", list(SELECTIONS), "herding"),
         "budget": slider("budget (exemplars, total)", b, 0, 5 * b, max(1, b // 20)),
-        "alpha": log_slider(
-            "Dark ER alpha", base.alpha or 1.0, math.floor(a) - 2, math.ceil(a) + 1
-        ),
+        "alpha": log_slider("Dark ER alpha", base.alpha),
     }
 
     def compute(method, selection, budget, alpha, seeds, progress=None):
         grid = {k: c for k, c in rehearsal.configs(base).items() if c.method not in DARK}
-        # a log slider gives 0.31622...: 4 digits, so that moving back finds the cache
-        alpha = base.alpha if alpha == base.alpha else float(f"{alpha:.4g}")
+        alpha = log_value(alpha, base.alpha)
         cfg = chosen_config(base, method, selection, int(budget), alpha)
         flat = run_grid({**grid, "chosen": cfg}, seed_list(seeds), progress=progress)
         return {"chosen": flat.pop("chosen"), "grid": rehearsal.nest(flat)}
