@@ -5,6 +5,17 @@ import os
 import tempfile
 
 import matplotlib
+import pytest
+from cifar_files import write_cifar
 
 matplotlib.use("Agg")
 os.environ.setdefault("CL_TEACH_CACHE", tempfile.mkdtemp(prefix="cl_teach-cache-"))
+
+
+@pytest.fixture(scope="session")
+def cifar100(tmp_path_factory):
+    """A data folder with CIFAR-100 in torchvision's on-disk format: two random training
+    images and one test image per class."""
+    root = tmp_path_factory.mktemp("cifar100")
+    write_cifar(root, "cifar100", train_per_class=2, test_per_class=1)
+    return root

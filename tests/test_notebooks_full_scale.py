@@ -1,6 +1,7 @@
 """Every notebook switched to its paper's CIFAR-100 preset, end to end on the CPU: papermill
 injects ``PRESET``, one epoch, one training image per class and one seed, and the notebook
-runs on CIFAR-100 files in torchvision's on-disk format that this test writes.
+runs on CIFAR-100 files in torchvision's on-disk format that the tests write (the
+``cifar100`` fixture of tests/conftest.py).
 
 A preset's own ten-task stream costs 10 to 16 minutes per notebook on a laptop CPU even so
 (ResNet-32s growing to ten backbones), so notebook 01 runs it as it is and the others run
@@ -9,7 +10,6 @@ a fifth of the tasks. Notebooks 05 and 06 run Dohare et al.'s ResNet-18 stream f
 two tasks (``TASKS = 2``)."""
 
 import pytest
-from cifar_files import write_cifar
 
 from cl_teach.presets import load
 
@@ -37,13 +37,6 @@ SHORTER = {
     "06_continual_backprop": {"TASKS": 2},
     "07_summary": {"SCENARIO": "B0Inc50"},
 }
-
-
-@pytest.fixture(scope="module")
-def cifar100(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifar")
-    write_cifar(root, "cifar100", train_per_class=1, test_per_class=1)
-    return root
 
 
 @pytest.mark.fullscale

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from cifar_files import write_cifar
 
 from cl_teach.cli import main
 from cl_teach.data import load_dataset
@@ -262,12 +261,11 @@ def test_the_papers_presets_differ_in_the_method_alone_and_quote_its_numbers():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", PLASTICITY_PRESETS)
-def test_every_plasticity_preset_runs_on_cifar_files(name, tmp_path, monkeypatch, capsys):
+def test_every_plasticity_preset_runs_on_cifar_files(name, cifar100, monkeypatch, capsys):
     """The preset with tiny overrides (one epoch, two images per class, and two of its 20
     tasks: a ResNet-18 on the CPU takes minutes for all 20) on CIFAR-100 files written
-    here; the JSON carries the preset's config with the overrides applied."""
-    write_cifar(tmp_path, "cifar100", train_per_class=2, test_per_class=1)
-    monkeypatch.setenv("CL_TEACH_DATA", str(tmp_path))
+    by the tests; the JSON carries the preset's config with the overrides applied."""
+    monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
     argv = ["plasticity", "--preset", name, "--epochs", "1", "--train-per-class", "2",
             "--tasks", "2", "--device", "cpu", "--quiet", "--json", "-"]  # fmt: skip
     assert main(argv) == 0

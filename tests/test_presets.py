@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from cifar_files import write_cifar
 
 from cl_teach.cli import main
 from cl_teach.config import RunConfig
@@ -69,13 +68,6 @@ def test_explicit_options_override_the_preset_and_epochs_cover_the_first_task():
 def test_unknown_preset_is_a_clear_error(capsys):
     assert main(["run", "--preset", "pycil-der-b0inc11"]) == 2
     assert "unknown preset 'pycil-der-b0inc11'" in capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def cifar100(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    write_cifar(root, "cifar100", train_per_class=2, test_per_class=1)
-    return root
 
 
 @pytest.mark.slow
