@@ -30,20 +30,25 @@ def sh(*cmd, cwd=ROOT, **kw) -> None:
         sys.exit(code)
 
 
+LOCK = ROOT / "requirements.lock"
+
+
 def ensure_env() -> None:
-    """Create .venv and install the project with its dev tools, again when
-    pyproject.toml changes."""
-    stamp = (
-        VENV
-        / f".installed-{hashlib.sha256((ROOT / 'pyproject.toml').read_bytes()).hexdigest()[:12]}"
-    )
+    """Create .venv and install the locked versions of every package (requirements.lock),
+    then the project itself without dependencies; again when the lock or pyproject.toml
+    changes."""
+    digest = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes())
+    stamp = VENV / f".installed-{digest.hexdigest()[:12]}"
     if stamp.exists():
         return
     if not PYTHON.exists():
         print(f"creating {VENV} ...", flush=True)
         venv.create(VENV, with_pip=True)
     sh(PYTHON, "-m", "pip", "install", "--upgrade", "pip")
-    sh(PYTHON, "-m", "pip", "install", "-e", ".[dev]")
+    sh(PYTHON, "-m", "pip", "install", "-r", LOCK)
+    sh(PYTHON, "-m", "pip", "install", "--no-deps", "-e", ".")
+    for old in VENV.glob(".installed-*"):
+        old.unlink()
     stamp.touch()
 
 

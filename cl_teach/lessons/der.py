@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import RunConfig
 from ..experiment import run_grid
-from . import SEEDS, Claim, difference, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, difference, mean_pm, seed_list, seeds_in, values
 from .regularization import new_classes, old_classes
 
 #: the offline setting of notebook 03: digits, five tasks of two classes, 20 exemplars
@@ -102,7 +102,7 @@ def decay_per_task(cfg: RunConfig, task: int = 1) -> float:
     return float(lr_sum * steps * schedule["weight_decay"] / (1 - cfg.momentum))
 
 
-def claims(results: dict) -> list[Claim]:
+def claims(results: dict) -> Claims:
     der, unfrozen = results["DER"], results["old backbones trained"]
     unaligned, none, replay = (
         results["no weight aligning"],
@@ -115,7 +115,7 @@ def claims(results: dict) -> list[Claim]:
     vs_replay = difference(der, replay)
     all_gammas = [g for r in der for g in gammas(r)]
     tasks = len(der[0].classes_per_task)
-    return [
+    found = [
         Claim(
             "Always freeze the old backbones: letting them train on the new task lowers "
             "DER's final accuracy",
@@ -151,3 +151,4 @@ def claims(results: dict) -> list[Claim]:
             f"DER {mean_pm(der)}, replay {mean_pm(replay)}; difference {vs_replay}",
         ),
     ]
+    return Claims(found, seeds_in(results))

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..config import RunConfig
 from ..experiment import run_grid
-from . import SEEDS, Claim, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, mean_pm, seed_list, seeds_in, values
 
 #: the offline setting of notebook 01: digits, five tasks of two classes
 SETTING = RunConfig(dataset="digits", scenario="B0Inc2", epochs=5, lr=0.05)
@@ -34,9 +34,9 @@ def old_classes_after_last_task(r) -> float:
     return float(np.mean(r.array("per_class_accuracy")[-1, :-new]))
 
 
-def claims(results: dict) -> list[Claim]:
+def claims(results: dict) -> Claims:
     ft, joint = results["finetune"], results["joint"]
-    return [
+    found = [
         Claim(
             "Each new task is learned almost perfectly (the diagonal of R is above 0.9)",
             min(values(ft, diagonal)) > 0.9,
@@ -58,3 +58,4 @@ def claims(results: dict) -> list[Claim]:
             f"fine-tuning: forgetting {mean_pm(ft, 'forgetting')}",
         ),
     ]
+    return Claims(found, seeds_in(results))

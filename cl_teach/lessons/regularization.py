@@ -9,7 +9,7 @@ import numpy as np
 from ..config import RunConfig
 from ..experiment import run_grid
 from ..metrics import seed_summary
-from . import SEEDS, Claim, difference, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, difference, mean_pm, seed_list, seeds_in, values
 
 #: the offline setting of notebook 02a: digits, five tasks of two classes, 01's small CNN;
 #: EWC's lambda is the package default (30), stable there on seeds 0-9
@@ -60,12 +60,12 @@ def clearly_above(runs, metric, threshold: float) -> bool:
     return stats["n"] > 1 and stats["mean"] - stats["ci95"] > threshold
 
 
-def claims(results: dict) -> list[Claim]:
+def claims(results: dict) -> Claims:
     ft, ewc = results["class"]["finetune"], results["class"]["ewc"]
     ft_task, ewc_task = results["task"]["finetune"], results["task"]["ewc"]
     class_gap, task_gain = difference(ewc, ft), difference(ewc_task, ft_task)
     given = difference(ft_task, ft)
-    return [
+    found = [
         Claim(
             "Fine-tuning ends biased toward the newest classes: their classifier rows are "
             "longer than the old classes' rows (ratio of mean norms clearly above 1)",
@@ -104,3 +104,4 @@ def claims(results: dict) -> list[Claim]:
             f"EWC's new/old row norm ratio {mean_pm(ewc, norm_ratio)}",
         ),
     ]
+    return Claims(found, seeds_in(results))

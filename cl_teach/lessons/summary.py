@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..config import RunConfig
 from ..experiment import run_grid
-from . import SEEDS, Claim, difference, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, difference, mean_pm, seed_list, seeds_in, values
 
 #: digits, five tasks of two classes, 5 epochs per task, 200 exemplars where a method keeps any
 SETTING = RunConfig(dataset="digits", scenario="B0Inc2", epochs=5, budget=200)
@@ -48,7 +48,7 @@ def table(results: dict) -> list[dict]:
     return rows
 
 
-def claims(results: dict) -> list[Claim]:
+def claims(results: dict) -> Claims:
     rehearsal = [m for m in results if m not in NO_MEMORY]
     worst_rehearsal = min(rehearsal, key=lambda m: sum(values(results[m])))
     best_rehearsal = max(rehearsal, key=lambda m: sum(values(results[m])))
@@ -59,7 +59,7 @@ def claims(results: dict) -> list[Claim]:
     bytes_ratio = sum(results["der"][0].memory_bytes.values()) / sum(
         results["replay"][0].memory_bytes.values()
     )
-    return [
+    found = [
         Claim(
             "Every method that keeps exemplars ends clearly above fine-tuning",
             all(d.clear and d.mean > 0 for d in above_ft),
@@ -84,3 +84,4 @@ def claims(results: dict) -> list[Claim]:
             f"DER - replay {der_vs_replay}; DER's memory is {bytes_ratio:.1f}x replay's",
         ),
     ]
+    return Claims(found, seeds_in(results))

@@ -2,12 +2,12 @@
 
 import pytest
 
-from cl_teach.lessons import SEEDS, forgetting
+from cl_teach.lessons import forgetting
 
 
 @pytest.fixture(scope="module")
-def results():
-    return forgetting.runs(forgetting.SETTING, SEEDS)
+def results(claim_seeds):
+    return forgetting.runs(forgetting.SETTING, claim_seeds)
 
 
 def test_every_claim_holds(results):

@@ -2,12 +2,12 @@
 
 import pytest
 
-from cl_teach.lessons import SEEDS, regularization
+from cl_teach.lessons import regularization
 
 
 @pytest.fixture(scope="module")
-def results():
-    return regularization.runs(regularization.SETTING, SEEDS)
+def results(claim_seeds):
+    return regularization.runs(regularization.SETTING, claim_seeds)
 
 
 def test_every_claim_holds(results):

@@ -2,12 +2,12 @@
 
 import pytest
 
-from cl_teach.lessons import SEEDS, der
+from cl_teach.lessons import der
 
 
 @pytest.fixture(scope="module")
-def results():
-    return der.runs(der.SETTING, SEEDS)
+def results(claim_seeds):
+    return der.runs(der.SETTING, claim_seeds)
 
 
 def test_every_claim_holds(results):

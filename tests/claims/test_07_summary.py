@@ -3,12 +3,12 @@
 import pytest
 
 from cl_teach.exercises.summary import check_ranking
-from cl_teach.lessons import SEEDS, summary
+from cl_teach.lessons import summary
 
 
 @pytest.fixture(scope="module")
-def results():
-    return summary.runs(summary.SETTING, SEEDS)
+def results(claim_seeds):
+    return summary.runs(summary.SETTING, claim_seeds)
 
 
 def test_every_claim_holds(results):
