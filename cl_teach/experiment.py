@@ -51,7 +51,7 @@ class Result:
     backward_transfer: float
     num_parameters: int  # after the last task
     num_parameters_per_task: list[int]
-    memory_bytes: dict  # {"model": float32 parameters, "exemplars": stored images (+ logits)}
+    memory_bytes: dict  # {"model": float32 parameters, "exemplars": images (+ logits), ...}
     budget: int
     selection: str
     classifier_norms: list[list[float]]  # L2 norm of each class's classifier row, per task
@@ -213,7 +213,7 @@ def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
             backward_transfer=backward_transfer(R[s]),
             num_parameters=n_params[-1],
             num_parameters_per_task=n_params,
-            memory_bytes={"model": model_bytes(n_params[-1]), "exemplars": method.exemplar_bytes()},
+            memory_bytes={"model": model_bytes(n_params[-1]), **method.stored_bytes()},
             budget=cfg.budget,
             selection=getattr(method, "selection", cfg.selection),  # Dark ER: always reservoir
             classifier_norms=norms[s].tolist(),

@@ -419,6 +419,36 @@ def budget_curves(curves: dict, ax=None, in_bytes: bool = False, reference=None,
     return ax
 
 
+def align_before_after(runs, ax=None, title: str | None = None):
+    """Accuracy on the seen classes after each incremental task, on the same network just
+    before weight aligning (DER's measurement, extras ``per_class_accuracy_before_align``)
+    and right after it: a thin line per seed, the mean over seeds bold."""
+    runs = seeds_of(runs)
+    ax = _axes(ax)
+    tasks, pairs = [], []
+    for t, before in enumerate(runs[0].extras["per_class_accuracy_before_align"]):
+        if before is not None:
+            tasks.append(t + 1)
+            pairs.append(
+                [
+                    (
+                        np.mean(r.extras["per_class_accuracy_before_align"][t]),
+                        np.nanmean(r.array("per_class_accuracy")[t]),
+                    )
+                    for r in runs
+                ]
+            )
+    pairs = np.array(pairs)  # (tasks, seeds, before/after)
+    for k, (label, c) in enumerate((("before aligning", OKABE_ITO[8]), ("after", color("der")))):
+        ax.plot(tasks, pairs[:, :, k], color=c, lw=1, alpha=0.5)
+        ax.plot(tasks, pairs[:, :, k].mean(1), color=c, lw=3, marker="o", label=label)
+    ax.set_xticks(tasks)
+    ax.set(xlabel="after task", ylabel="accuracy on the seen classes", ylim=(0, 1.02),
+           title=title or "the same network, before and after aligning")  # fmt: skip
+    ax.legend(loc="lower left")
+    return ax
+
+
 def weight_align_gammas(runs, ax=None, title: str | None = None):
     """Weight aligning's gamma (mean old row norm / mean new row norm before aligning) in
     each incremental task, a dot per seed and the mean: below 1, the new rows were larger

@@ -245,6 +245,35 @@ def show(claims) -> Claims:
     return claims if isinstance(claims, Claims) else Claims(claims, SEEDS)
 
 
+class Details:
+    """A collapsed section of a notebook, ``<details>`` with a summary line: what the main
+    path leaves out (the full source of a method, a calibration, the reference code's
+    differences). ``body`` is plain text; ``code=True`` shows it as code. ``print`` gives
+    the text."""
+
+    def __init__(self, summary: str, body: str, code: bool = False):
+        self.summary, self.body, self.code = summary, body, code
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        if self.code:
+            inner = f"<pre>{escape(self.body)}</pre>"
+        else:
+            inner = "".join(f"<p>{escape(p)}</p>" for p in self.body.split("\n\n"))
+        return f"<details><summary><b>{escape(self.summary)}</b></summary>{inner}</details>"
+
+    def __repr__(self) -> str:
+        return f"{self.summary}\n\n{self.body}"
+
+
+def source(*objects, summary: str = "The full source") -> Details:
+    """The source of ``objects`` (functions, classes, methods) in a collapsed section."""
+    import inspect
+
+    return Details(summary, "\n".join(inspect.getsource(o) for o in objects), code=True)
+
+
 def paper_scale(*presets: str) -> str:
     """The stored paper-scale results of these presets (``python -m cl_teach reproduce``
     on a GPU writes them to results/), with the papers' numbers beside them; or how to
