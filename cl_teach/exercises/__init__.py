@@ -9,6 +9,15 @@ where a list is asked. It says what is wrong and returns False; a near-miss (33.
 from __future__ import annotations
 
 import numbers
+import os
+
+import torch
+
+
+def fresh_generator() -> torch.Generator:
+    """A generator seeded anew at every call: a checker tests a student's function on
+    inputs nobody has seen, so no printed answer can pass it."""
+    return torch.Generator().manual_seed(int.from_bytes(os.urandom(6), "little"))
 
 
 def not_answered(answer) -> bool:

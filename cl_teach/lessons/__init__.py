@@ -78,6 +78,7 @@ class Difference:
     per_seed: list[float]
     mean: float
     ci95: float
+    signed: bool = True  # a difference shows its sign; a plain number does not
 
     @property
     def n(self) -> int:
@@ -114,15 +115,17 @@ class Difference:
         return max(abs(self.low), abs(self.high))
 
     @classmethod
-    def of(cls, per_seed) -> Difference:
-        """A difference (or any number) from its per-seed values (already paired)."""
+    def of(cls, per_seed, signed: bool = True) -> Difference:
+        """A difference (or, ``signed=False``, any number) from its per-seed values (already
+        paired)."""
         stats = seed_summary(per_seed)
-        return cls([float(v) for v in per_seed], stats["mean"], stats["ci95"])
+        return cls([float(v) for v in per_seed], stats["mean"], stats["ci95"], signed)
 
     def __str__(self) -> str:
+        f = "+.3f" if self.signed else ".3f"
         return (
-            f"{self.mean:+.3f} +- {self.ci95:.3f} (95% interval [{self.low:+.3f}, "
-            f"{self.high:+.3f}], {self.n} seeds)"
+            f"{self.mean:{f}} +- {self.ci95:.3f} (95% interval [{self.low:{f}}, "
+            f"{self.high:{f}}], {self.n} seeds)"
         )
 
 
@@ -147,7 +150,7 @@ def difference(a, b, metric="final_accuracy") -> Difference:
 def over_seeds(runs, metric="final_accuracy") -> Difference:
     """``metric`` of runs over seeds, as a :class:`Difference` from 0 (its mean and
     interval), for claims about one number ("above 0.9 on 95%")."""
-    return Difference.of(values(runs, metric))
+    return Difference.of(values(runs, metric), signed=False)
 
 
 def mean_pm(runs, metric: str = "final_accuracy") -> str:

@@ -38,7 +38,6 @@ VARIANTS = {
     "DER": {},
     "old backbones trained": {"freeze_old": False},
     "no auxiliary head": {"aux_loss": False},
-    "no weight aligning": {"weight_align": False},
     "no exemplars": {"budget": 0},
     "replay": {"method": "replay"},
 }

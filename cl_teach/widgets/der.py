@@ -38,7 +38,7 @@ def draw_der(results: dict):
     """The panel's figure: DER's per-class accuracy, DER and replay after each task,
     classifier norms before and after aligning, and the parameters per task."""
     der, replay = results["DER"], results["replay"]
-    fig, axes = plt.subplots(2, 2, figsize=(15, 9), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(12.8, 8.4), layout="constrained")
     plots.per_class_heatmap(der, axes[0, 0], "DER: per-class accuracy")
     plots.accuracy_curves(
         {"DER": der, f"replay ({replay[0].budget} exemplars)": replay}, axes[0, 1]
