@@ -4,9 +4,12 @@ python3 tasks.py lab     # first use: make .venv and install; then open JupyterL
 python3 tasks.py test    # ruff, the package tests, every notebook under nbval
 python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
 python3 tasks.py bench   # the timing figures of benchmarks/
-python3 tasks.py warm    # before class: run every notebook once, so every panel answers at once
+python3 tasks.py warm    # before class: run every notebook and every lecture click once
 python3 tasks.py html    # a read-only copy: every notebook run, as HTML pages in html/
                          # (only out-of-date pages; --force all; names pick notebooks)
+python3 tasks.py slides  # one reveal.js deck per lecture in slides/ (offline, file://)
+python3 tasks.py student # student/: the notebooks without solutions; lecturer/: the key
+python3 tasks.py lecturing  # LECTURING.md's lecture tables, from cl_teach/course.py
 """
 
 import hashlib
@@ -54,6 +57,7 @@ def ensure_env() -> None:
 
 def lab() -> None:
     ensure_env()
+    sh(PYTHON, "-c", "from cl_teach.course import warm_summary; print(warm_summary())")
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     sh(
         BIN / "jupyter",
@@ -86,6 +90,22 @@ def warm() -> None:
     sh(PYTHON, "scripts/warm_cache.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
 
 
+def lecturing() -> None:
+    ensure_env()
+    sh(PYTHON, "scripts/write_lecturing.py")
+
+
+def student() -> None:
+    ensure_env()
+    sh(PYTHON, "scripts/student_edition.py", *sys.argv[2:])
+
+
+def slides() -> None:
+    ensure_env()
+    sh("bash", "scripts/install_reveal.sh")
+    sh(PYTHON, "scripts/export_slides.py", *sys.argv[2:])
+
+
 def bench() -> None:
     ensure_env()
     sh(PYTHON, "benchmarks/timings.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
@@ -104,6 +124,9 @@ if __name__ == "__main__":
         "bench": bench,
         "warm": warm,
         "html": html,
+        "slides": slides,
+        "student": student,
+        "lecturing": lecturing,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)

@@ -114,6 +114,8 @@ def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -
                 hit["budget"] = cfg.budget
             results[s] = Result.from_json(hit)
     missing = [s for s in dict.fromkeys(seeds) if s not in results]
+    if missing:
+        cache.may_train(f"{cfg.method}, seeds {missing}")
     for k in range(0, len(missing), SEEDS_PER_PASS):
         for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
             if use_cache:

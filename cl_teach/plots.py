@@ -37,6 +37,17 @@ METHOD_COLORS = {
     "snp": "#E69F00",
     "cbp": "#0072B2",
 }
+#: one marker per method, so that methods differ by shape as well as colour
+METHOD_MARKERS = {
+    "finetune": "v",
+    "joint": "*",
+    "replay": "o",
+    "ewc": "X",
+    "dark_er": "s",
+    "dark_er_pp": "D",
+    "der": "^",
+    "memo": "P",
+}
 ANNOTATION = {"size": 11}  # numbers written in heatmap cells
 
 sns.set_theme(style="whitegrid", context="notebook", font_scale=1.2, palette=OKABE_ITO)

@@ -33,6 +33,8 @@ def as_number(answer) -> float | None:
     for anything else."""
     if isinstance(answer, bool):
         answer = None
+    elif isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        return float(answer.detach())
     elif isinstance(answer, str):
         try:
             return float(answer.replace(",", "").replace("_", "").strip())

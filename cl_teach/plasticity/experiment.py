@@ -108,6 +108,8 @@ def run_plasticity_seeds(
         if hit is not None:
             results[s] = {**hit, "config": cfg.replace(seed=s).to_dict(), "cached": True}
     missing = [s for s in dict.fromkeys(seeds) if s not in results]
+    if missing:
+        cache.may_train(f"{cfg.method}, seeds {missing}")
     for k in range(0, len(missing), SEEDS_PER_PASS):
         for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
             if use_cache:
