@@ -11,9 +11,9 @@ every figure inline as a data: URI (``embed_images``), so a page needs no other 
 html/index.html lists the pages, one line each, taken from README.md's notebook table.
 
 A panel is a widget: its controls need a kernel, and drawing it from its stored state
-needs the ipywidgets script from a CDN. So after each panel the page also shows a
-picture of the panel's last figure with the settings that made it; a style rule hides
-that picture wherever the widget itself does render (online).
+needs the ipywidgets script from a CDN. So after each panel the page also shows its
+settings and how to use it (or, if it ran, a picture of its last figure); a style rule
+hides that note wherever the widget itself does render (online).
 
 A page is out of date when its notebook, a file of cl_teach/ or this script is newer.
 """
@@ -88,9 +88,10 @@ def settings_of(models: list[dict]) -> list[str]:
     return shown
 
 
-def static_panel(state: dict, model_id: str) -> dict | None:
+def static_panel(state: dict, model_id: str) -> dict:
     """A display_data output: the last figure of the widget's Output areas, the settings
-    that made it, and a note that the controls need JupyterLab. None without a figure."""
+    that made it, and a note that the controls need JupyterLab; or, for a panel that has
+    not run, its settings and how to use it."""
     models = reachable_models(state, model_id)
     figures = [
         output["data"]["image/png"]
@@ -99,9 +100,13 @@ def static_panel(state: dict, model_id: str) -> dict | None:
         for output in model["state"].get("outputs", [])
         if "image/png" in output.get("data", {})
     ]
-    if not figures:
-        return None
     settings = html.escape(", ".join(settings_of(models)))
+    if not figures:  # the panel waits for Run: say what it offers
+        note = (
+            f'{STATIC_STYLE}<p class="cl-teach-static"><em>A live panel ({settings}): open '
+            "the notebook in JupyterLab, change a control and press Run.</em></p>"
+        )
+        return {"output_type": "display_data", "metadata": {}, "data": {"text/html": note}}
     png = "".join(figures[-1].split())
     picture = (
         f'{STATIC_STYLE}<figure class="cl-teach-static">'
@@ -132,13 +137,18 @@ def add_static_panels(nb) -> int:
     return added
 
 
-def export(notebook: Path) -> str:
-    """Run one notebook in a temporary folder and write its page; returns a summary."""
+def executed(notebook: Path):
+    """The notebook run top to bottom in a fresh kernel, in a temporary copy, with its
+    widgets' state stored; kept in html/.executed/ and reused while it is up to date (the
+    slides are made from the same runs)."""
     import nbformat
     from nbclient import NotebookClient
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
 
+    kept = OUT / ".executed" / notebook.name
+    if not is_stale(notebook, kept):
+        return nbformat.read(kept, as_version=4)
+    os.environ.pop("MPLBACKEND", None)  # the kernel draws with the inline backend
     with tempfile.TemporaryDirectory(prefix="cl_teach-html-") as work:
         copy = Path(shutil.copy(notebook, work))
         nb = nbformat.read(copy, as_version=4)
@@ -154,13 +164,23 @@ def export(notebook: Path) -> str:
             store_widget_state=True,
             config=sockets,
         ).execute()
-        panels = add_static_panels(nb)
-        exporter = HTMLExporter(template_name="lab", embed_images=True)
-        body, _ = exporter.from_notebook_node(nb, resources=resources)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, kept)
+    return nb
+
+
+def export(notebook: Path) -> str:
+    """Run one notebook (or reuse its run) and write its page; returns a summary."""
+    from nbconvert import HTMLExporter
+
+    nb = executed(notebook)
+    panels = add_static_panels(nb)
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
     page = OUT / f"{notebook.stem}.html"
     page.write_text(body, encoding="utf-8")
     figures = body.count('src="data:image/')
-    return f"{page.relative_to(ROOT)}: {figures} inline figures, {panels} panel pictures"
+    return f"{page.relative_to(ROOT)}: {figures} inline figures, {panels} panel notes"
 
 
 def readme_lines() -> dict[str, str]:
@@ -228,7 +248,6 @@ def main() -> None:
         print(f"html/{nb.stem}.html: up to date")
 
     OUT.mkdir(exist_ok=True)
-    os.environ.pop("MPLBACKEND", None)  # the kernels draw with the inline backend
     failed = []
     # One notebook at a time: with two at once in a process pool, an export now and then
     # waited forever on an idle kernel (cause not found), and the gain on 2 cores is small.

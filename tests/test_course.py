@@ -66,3 +66,42 @@ def test_a_cold_step_is_reported_and_nothing_trains(monkeypatch, tmp_path):
     assert "1 of 1 steps" in course.warm_summary([lecture])
     course.run_experiment("forgetting:runs")
     assert course.warm_status([lecture]) == [("01 Run All (forgetting:runs)", True)]
+
+
+def test_the_student_edition_holds_no_solution_and_the_key_holds_them_all(tmp_path):
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "student_edition", ROOT / "scripts" / "student_edition.py"
+    )
+    edition = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(edition)
+    edition.main(tmp_path)
+    for path in NOTEBOOKS:
+        _, solutions = edition.split(json.loads(path.read_text()))
+        student = (tmp_path / "student" / path.name).read_text()
+        lecturer = (tmp_path / "lecturer" / f"{path.stem}.md").read_text()
+        assert "Solution" not in student and "<details><summary>Solution" not in student
+        for solution in solutions:
+            assert json.dumps(solution)[1:-1] not in student, f"{path.name}: a solution is left"
+            assert solution in lecturer
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_try_this_prompt_has_an_answer_in_the_key(path):
+    import json
+    import re
+
+    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+    found = re.search(r"### Try this\n((?:- .*\n?)+)", text)
+    if not found:
+        return
+    prompts = found[1].strip().splitlines()
+    key = ROOT / "key" / f"{path.stem}.md"
+    assert key.exists(), f"{path.name} has 'Try this' prompts and no key/{key.name}"
+    answers = re.findall(r"^### ", key.read_text(), re.M)
+    assert len(answers) == len(prompts), (
+        f"key/{key.name} answers {len(answers)} prompts (### headings), the notebook asks "
+        f"{len(prompts)}"
+    )
