@@ -42,9 +42,12 @@ def _add_config_options(parser: argparse.ArgumentParser, config_cls, grid: bool 
         nargs = "*" if typing.get_origin(kind) is tuple else None
         item = typing.get_args(kind)[0] if nargs else kind
         parse = _or_none(item) if optional else item
-        if grid and not nargs:
-            parse = _values(parse)
-        parser.add_argument(flag, type=parse, nargs=nargs, help=meta["help"], **common)
+        action = "store"
+        if grid:  # a list is an axis of the grid; a tuple option's value is a tuple
+            parse, action = (parse, _Tuple) if nargs else (_values(parse), "store")
+        parser.add_argument(
+            flag, type=parse, nargs=nargs, action=action, help=meta["help"], **common
+        )
 
 
 def _or_none(kind):
@@ -53,6 +56,11 @@ def _or_none(kind):
 
     parse.__name__ = kind.__name__
     return parse
+
+
+class _Tuple(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, tuple(values))
 
 
 def _values(parse):

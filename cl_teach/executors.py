@@ -152,15 +152,17 @@ class Executor:
         return Path(self.folder) if self.folder else cache.cache_dir() / "jobs"
 
     # --- running ------------------------------------------------------------------------
-    def run(self, runs: list[Run]) -> None:
+    def run(self, runs: list[Run]) -> list[tuple[Run, submitit.Job]]:
         """Run every run not cached yet and wait for all; raise :class:`RunsFailed` naming
-        each run that failed (the others' results stay cached)."""
+        each run that failed (the others' results stay cached). Returns the jobs (none
+        inline), whose results say where each ran."""
         if self.name == "inline":
             for run in todo(runs):
                 run.execute()
-            return
+            return []
         jobs = self._local(todo(runs)) if self.name == "local" else self.submit(runs)
         self.wait(jobs)
+        return jobs
 
     def submit(self, runs: list[Run]) -> list[tuple[Run, submitit.Job]]:
         """Submit the runs not cached yet as one job array (Slurm) and return at once; the
