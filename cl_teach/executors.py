@@ -172,6 +172,12 @@ class Executor:
             return []
         if self.name == "local":
             raise ValueError("--no-wait needs --executor slurm (local jobs end with this process)")
+        if self.name == "slurm" and self.gpus_per_task:
+            if any(run.config.device == "auto" for run in runs):
+                raise ValueError(
+                    "give --device cuda: with --device auto this machine (without a GPU, as a "
+                    "login node) would look for the results under another key than the nodes"
+                )
         if self.name == "debug":
             executor = submitit.DebugExecutor(self.logs)
         else:

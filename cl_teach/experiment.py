@@ -24,7 +24,7 @@ from .layers import count_parameters
 from .memory import model_bytes
 from .methods import METHODS, method_class
 from .metrics import average_incremental_accuracy, backward_transfer, forgetting, per_class_accuracy
-from .train import fit, reproducible, resolve_device
+from .train import device_kind, fit, reproducible, resolve_device
 
 #: seeds trained side by side at most (more are run in groups of this size)
 SEEDS_PER_PASS = 10
@@ -146,7 +146,7 @@ def _key(cfg: RunConfig) -> dict:
         method_class(cfg.method).options
     )
     key = {k: v for k, v in cfg.to_dict().items() if k not in others}
-    return {**key, "device": resolve_device(cfg.device).type}
+    return {**key, "device": device_kind(cfg.device)}
 
 
 def _train(cfg: RunConfig, seeds: list[int], progress, saved=None) -> list[Result]:

@@ -20,7 +20,7 @@ import torch
 from .. import cache, checkpoint
 from ..data import ImageData, dataset_info
 from ..experiment import SEEDS_PER_PASS, Progress, one_thread_on_cpu, run_grid
-from ..train import SeedRandom, fit, reproducible, resolve_device
+from ..train import SeedRandom, device_kind, fit, reproducible, resolve_device
 from .backprop import Backprop, HeadReset
 from .config import PlasticityConfig
 from .continual_backprop import ContinualBackprop
@@ -126,7 +126,7 @@ def run_plasticity_grid(configs: dict[str, PlasticityConfig], seeds, *, progress
 
 def _key(cfg: PlasticityConfig) -> dict:
     """The cache key: the settings that change the run, and the device kind."""
-    return {**cfg.relevant(), "device": resolve_device(cfg.device).type}
+    return {**cfg.relevant(), "device": device_kind(cfg.device)}
 
 
 MEASURES = (
