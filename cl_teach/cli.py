@@ -302,8 +302,6 @@ def _dispatch(args, runs) -> bool:
     if args.collect:
         executor.require_done(runs)
     elif args.no_wait:
-        if args.executor != "slurm":
-            raise ValueError("--no-wait needs --executor slurm")
         jobs = executor.submit(runs)
         ids = sorted({job.job_id.split("_")[0] for _, job in jobs})
         print(f"submitted {len(jobs)} of {len(runs)} runs (Slurm job {', '.join(ids) or '-'}; "

@@ -153,13 +153,10 @@ class Executor:
 
     # --- running ------------------------------------------------------------------------
     def run(self, runs: list[Run]) -> list[tuple[Run, submitit.Job]]:
-        """Run every run not cached yet and wait for all; raise :class:`RunsFailed` naming
-        each run that failed (the others' results stay cached). Returns the jobs (none
-        inline), whose results say where each ran."""
-        if self.name == "inline":
-            for run in todo(runs):
-                run.execute()
-            return []
+        """Run every run not cached yet as jobs and wait for all; raise :class:`RunsFailed`
+        naming each run that failed (the others' results stay cached). Returns the jobs,
+        whose results say where each ran. (``inline`` runs are the command's own: it
+        trains them itself, its seeds side by side.)"""
         jobs = self._local(todo(runs)) if self.name == "local" else self.submit(runs)
         self.wait(jobs)
         return jobs
@@ -167,17 +164,16 @@ class Executor:
     def submit(self, runs: list[Run]) -> list[tuple[Run, submitit.Job]]:
         """Submit the runs not cached yet as one job array (Slurm) and return at once; the
         job ids are recorded in ``<folder>/jobs.json`` for :meth:`status`."""
+        if self.name not in ("slurm", "debug"):
+            raise ValueError("--no-wait needs --executor slurm (local jobs end with this process)")
+        if self.gpus_per_task and any(run.config.device == "auto" for run in runs):
+            raise ValueError(
+                "give --device cuda: with --device auto this machine (without a GPU, as a "
+                "login node) would look for the results under another key than the nodes"
+            )
         runs = todo(runs)
         if not runs:
             return []
-        if self.name == "local":
-            raise ValueError("--no-wait needs --executor slurm (local jobs end with this process)")
-        if self.name == "slurm" and self.gpus_per_task:
-            if any(run.config.device == "auto" for run in runs):
-                raise ValueError(
-                    "give --device cuda: with --device auto this machine (without a GPU, as a "
-                    "login node) would look for the results under another key than the nodes"
-                )
         if self.name == "debug":
             executor = submitit.DebugExecutor(self.logs)
         else:

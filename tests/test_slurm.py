@@ -31,8 +31,8 @@ def slurm():
 
 @pytest.fixture
 def folders(tmp_path, monkeypatch):
-    """A result cache and a jobs folder of the test's own; at the end its jobs are
-    cancelled (those already ended are untouched)."""
+    """A result cache and a jobs folder of the test's own; at the end its jobs are cancelled
+    (scancel leaves those that ended as they are)."""
     monkeypatch.setenv("CL_TEACH_CACHE", str(tmp_path / "cache"))
     jobs = tmp_path / "jobs"
     yield tmp_path / "cache", jobs
@@ -176,3 +176,33 @@ def test_two_jobs_writing_the_same_entry_leave_one_whole_entry(folders):
     assert not list(cache.glob("*.tmp")) and not list((cache / "checkpoints").iterdir())
     alone = run_seeds(run.config, [0], use_cache=False, progress=False)[0].to_json()
     assert without_times(json.loads(entry.read_text())) == without_times(alone)
+
+
+def test_reproduce_submits_without_waiting_then_shows_states_and_collects(
+    folders, tmp_path, cifar100, monkeypatch, capsys
+):
+    """The README's route: --no-wait, --status until done, --collect (a two-preset group on
+    tiny CIFAR-format files)."""
+    cache, jobs = folders
+    monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
+    argv = ["reproduce", "pycil-b50inc10", "--seeds", "1", "--epochs", "1", "--train-per-class",
+            "1", "--scenario", "B0Inc50", "--device", "cpu", "--slurm-folder", str(jobs),
+            "--results", str(tmp_path / "results")]  # fmt: skip
+    assert main([*argv, "--executor", "slurm", "--no-wait"]) == 0
+    assert "submitted 2 of 2 runs" in capsys.readouterr().out
+    assert main([*argv, "--collect"]) == 2  # not done yet
+    assert "not every run is done yet" in capsys.readouterr().err
+    deadline = time.time() + 120
+    while True:
+        assert main([*argv, "--status"]) == 0
+        status = capsys.readouterr().out
+        if "2 of 2 runs done" in status or time.time() > deadline:
+            break
+        assert "not submitted" not in status
+        time.sleep(2)
+    assert "pycil-der-b50inc10 seed 0: COMPLETED (cached)" in status
+    assert main([*argv, "--collect"]) == 0
+    table = (tmp_path / "results" / "pycil-b50inc10" / "table.md").read_text()
+    assert "| pycil-der-b50inc10 | 1 |" in table and "| pycil-memo-b50inc10 | 1 |" in table
+    assert main([*argv, "--executor", "slurm", "--no-wait"]) == 0
+    assert "submitted 0 of 2 runs" in capsys.readouterr().out  # cached: nothing submitted
