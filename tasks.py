@@ -5,9 +5,12 @@ python3 tasks.py test    # ruff, the package tests, every notebook under nbval
 python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
 python3 tasks.py cluster # a single-node Slurm on this machine, and the tests of jobs on it
 python3 tasks.py bench   # the timing figures of benchmarks/
-python3 tasks.py warm    # before class: run every notebook once, so every panel answers at once
+python3 tasks.py warm    # before class: run every notebook and every lecture click once
 python3 tasks.py html    # a read-only copy: every notebook run, as HTML pages in html/
                          # (only out-of-date pages; --force all; names pick notebooks)
+python3 tasks.py slides  # one reveal.js deck per lecture in slides/ (offline, file://)
+python3 tasks.py student # student/: the notebooks without solutions; lecturer/: the key
+python3 tasks.py lecturing  # LECTURING.md's lecture tables, from cl_teach/course.py
 """
 
 import hashlib
@@ -31,25 +34,31 @@ def sh(*cmd, cwd=ROOT, **kw) -> None:
         sys.exit(code)
 
 
+LOCK = ROOT / "requirements.lock"
+
+
 def ensure_env() -> None:
-    """Create .venv and install the project with its dev tools, again when
-    pyproject.toml changes."""
-    stamp = (
-        VENV
-        / f".installed-{hashlib.sha256((ROOT / 'pyproject.toml').read_bytes()).hexdigest()[:12]}"
-    )
+    """Create .venv and install the locked versions of every package (requirements.lock),
+    then the project itself without dependencies; again when the lock or pyproject.toml
+    changes."""
+    digest = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes())
+    stamp = VENV / f".installed-{digest.hexdigest()[:12]}"
     if stamp.exists():
         return
     if not PYTHON.exists():
         print(f"creating {VENV} ...", flush=True)
         venv.create(VENV, with_pip=True)
     sh(PYTHON, "-m", "pip", "install", "--upgrade", "pip")
-    sh(PYTHON, "-m", "pip", "install", "-e", ".[dev]")
+    sh(PYTHON, "-m", "pip", "install", "-r", LOCK)
+    sh(PYTHON, "-m", "pip", "install", "--no-deps", "-e", ".")
+    for old in VENV.glob(".installed-*"):
+        old.unlink()
     stamp.touch()
 
 
 def lab() -> None:
     ensure_env()
+    sh(PYTHON, "-c", "from cl_teach.course import warm_summary; print(warm_summary())")
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     sh(
         BIN / "jupyter",
@@ -98,6 +107,22 @@ def warm() -> None:
     sh(PYTHON, "scripts/warm_cache.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
 
 
+def lecturing() -> None:
+    ensure_env()
+    sh(PYTHON, "scripts/write_lecturing.py")
+
+
+def student() -> None:
+    ensure_env()
+    sh(PYTHON, "scripts/student_edition.py", *sys.argv[2:])
+
+
+def slides() -> None:
+    ensure_env()
+    sh("bash", "scripts/install_reveal.sh")
+    sh(PYTHON, "scripts/export_slides.py", *sys.argv[2:])
+
+
 def bench() -> None:
     ensure_env()
     sh(PYTHON, "benchmarks/timings.py", *sys.argv[2:], env={**os.environ, "MPLBACKEND": "Agg"})
@@ -117,6 +142,9 @@ if __name__ == "__main__":
         "bench": bench,
         "warm": warm,
         "html": html,
+        "slides": slides,
+        "student": student,
+        "lecturing": lecturing,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)

@@ -96,15 +96,24 @@ def _emit(payload: dict, target: str | None) -> None:
             json.dump(payload, f, indent=1, allow_nan=False)
 
 
+SEEDS_HELP = (
+    "run several seeds side by side (N: seeds 0..N-1; A-B: seeds A..B, e.g. 5-9; or 0,3,7) "
+    "and report each and their mean and spread"
+)
 HEADLINE = ("final_accuracy", "average_incremental_accuracy", "forgetting", "backward_transfer")
 
 
 def _seeds(args, cfg) -> list[int]:
+    """``--seeds``: a count (5: seeds 0..4), a range (5-9) or a list (0,3,7); without it,
+    ``--seed``."""
+    from .lessons import seed_list
+
     if args.seeds is None:
         return [cfg.seed]
-    if args.seeds < 1:
-        raise ValueError(f"--seeds {args.seeds}: ask for at least one seed")
-    return list(range(args.seeds))
+    try:
+        return seed_list(args.seeds)
+    except ValueError as err:
+        raise ValueError(f"--{err}") from None
 
 
 def over_seeds(per_seed: list[dict], names) -> dict:
@@ -351,12 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="train a method through a class-incremental stream")
     p.add_argument("--preset", help="start from a paper's setting (python -m cl_teach presets)")
     _add_config_options(p, RunConfig)
-    p.add_argument(
-        "--seeds",
-        type=int,
-        metavar="N",
-        help="run seeds 0..N-1 side by side; report each and their mean and spread",
-    )
+    p.add_argument("--seeds", metavar="N|A-B", help=SEEDS_HELP)
     p.add_argument("--json", metavar="PATH|-", help="write the result as JSON (- = stdout)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -374,12 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plasticity", help="loss of plasticity: a long sequence of new tasks")
     p.add_argument("--preset", help="start from a paper's setting (python -m cl_teach presets)")
     _add_config_options(p, PlasticityConfig)
-    p.add_argument(
-        "--seeds",
-        type=int,
-        metavar="N",
-        help="run seeds 0..N-1 side by side; report each and their mean and spread",
-    )
+    p.add_argument("--seeds", metavar="N|A-B", help=SEEDS_HELP)
     p.add_argument("--json", metavar="PATH|-", help="write the result as JSON (- = stdout)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -391,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reproduce", help="run a group of presets beside the papers' numbers")
     p.add_argument("group", help="e.g. pycil-b0inc10 (python -m cl_teach presets lists groups)")
-    p.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 (default 1)")
+    p.add_argument("--seeds", default="1", metavar="N|A-B", help="seeds 0..N-1 or A..B (default 1)")
     p.add_argument("--epochs", type=int, help="override every task's epochs (a short trial)")
     p.add_argument("--train-per-class", type=int, help="keep this many training images per class")
     p.add_argument("--scenario", help="override the scenario (a short trial, e.g. B0Inc50)")
@@ -407,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
         q = kinds.add_parser(kind, help=f"a grid of `{kind}` settings, e.g. --budget 20,200")
         q.add_argument("--preset", help="start from a paper's setting")
         _add_config_options(q, cls, grid=True)
-        q.add_argument("--seeds", type=int, metavar="N", help="run seeds 0..N-1 at every point")
+        q.add_argument("--seeds", metavar="N|A-B", help=SEEDS_HELP)
         q.add_argument("--json", metavar="PATH|-", help="write the table as JSON (- = stdout)")
         _add_executor_options(q)
         q.set_defaults(func=_sweep)

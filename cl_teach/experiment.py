@@ -51,7 +51,7 @@ class Result:
     backward_transfer: float
     num_parameters: int  # after the last task
     num_parameters_per_task: list[int]
-    memory_bytes: dict  # {"model": float32 parameters, "exemplars": stored images (+ logits)}
+    memory_bytes: dict  # {"model": float32 parameters, "exemplars": images (+ logits), ...}
     budget: int
     selection: str
     classifier_norms: list[list[float]]  # L2 norm of each class's classifier row, per task
@@ -114,6 +114,8 @@ def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -
                 hit["budget"] = cfg.budget
             results[s] = Result.from_json(hit)
     missing = [s for s in dict.fromkeys(seeds) if s not in results]
+    if missing:
+        cache.may_train(f"{cfg.method}, seeds {missing}")
     for k in range(0, len(missing), SEEDS_PER_PASS):
         group = missing[k : k + SEEDS_PER_PASS]
         saved = checkpoint.path("run", _key(cfg), group) if use_cache else None
@@ -231,7 +233,7 @@ def _train(cfg: RunConfig, seeds: list[int], progress, saved=None) -> list[Resul
             backward_transfer=backward_transfer(R[s]),
             num_parameters=n_params[-1],
             num_parameters_per_task=n_params,
-            memory_bytes={"model": model_bytes(n_params[-1]), "exemplars": method.exemplar_bytes()},
+            memory_bytes={"model": model_bytes(n_params[-1]), **method.stored_bytes()},
             budget=cfg.budget,
             selection=getattr(method, "selection", cfg.selection),  # Dark ER: always reservoir
             classifier_norms=norms[s].tolist(),

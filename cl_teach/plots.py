@@ -37,9 +37,47 @@ METHOD_COLORS = {
     "snp": "#E69F00",
     "cbp": "#0072B2",
 }
+#: one marker per method, so that methods differ by shape as well as colour
+METHOD_MARKERS = {
+    "finetune": "v",
+    "joint": "*",
+    "replay": "o",
+    "ewc": "X",
+    "dark_er": "s",
+    "dark_er_pp": "D",
+    "der": "^",
+    "memo": "P",
+}
 ANNOTATION = {"size": 11}  # numbers written in heatmap cells
 
 sns.set_theme(style="whitegrid", context="notebook", font_scale=1.2, palette=OKABE_ITO)
+
+
+#: a figure is read on a projector at this width (pixels), and its text must be this large
+PROJECTOR_PX, TEXT_PX = 1280, 14
+#: at most this many panels in one figure
+MAX_PANELS = 4
+
+
+def too_small(fig) -> list[str]:
+    """What keeps ``fig`` from reading well on a projector: each visible text smaller than
+    ``TEXT_PX`` pixels when the figure is shown ``PROJECTOR_PX`` pixels wide, and more than
+    ``MAX_PANELS`` panels. Empty: the figure is fine."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # tick labels exist once drawn
+    points_per_px = 72 * fig.get_figwidth() / PROJECTOR_PX  # inches of figure per pixel shown
+    shown = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    found = [
+        f"{t.get_text()[:30]!r} at {t.get_fontsize() / points_per_px:.1f} px"
+        for t in shown
+        if t.get_fontsize() / points_per_px < TEXT_PX - 1e-6
+    ]
+    colorbars = {ax for ax in fig.axes if hasattr(ax, "_colorbar")}
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data() and ax not in colorbars]
+    if len(panels) > MAX_PANELS:
+        found.append(f"{len(panels)} panels (at most {MAX_PANELS})")
+    return found
 
 
 def color(method: str, default: str | None = None) -> str | None:
@@ -110,22 +148,25 @@ def _seeds_note(runs) -> str:
     return "" if n == 1 else f" (mean of {n} seeds)"
 
 
-def per_class_heatmap(runs, ax=None, title: str | None = None, annotate: bool = True):
+def per_class_heatmap(runs, ax=None, title: str | None = None, annotate: bool = True,
+                      cbar: bool = True):  # fmt: skip
     """Rows: after task i. Columns: classes in the order they arrive (labelled with their
-    original label). Cells: test accuracy of that class (mean over seeds); blank where not
-    seen yet."""
+    original label). Cells: test accuracy of that class (mean over seeds), written in the
+    cell where it is wide enough to read; blank where not seen yet."""
     first = seeds_of(runs)[0]
     acc = mean_array(runs, "per_class_accuracy")
     ax = _axes(ax, (0.6 * acc.shape[1] + 2.5, 0.5 * acc.shape[0] + 1.8))
+    cell_inches = ax.get_position().width * ax.figure.get_figwidth() / acc.shape[1]
     sns.heatmap(
         acc,
         ax=ax,
         vmin=0,
         vmax=1,
         cmap="viridis",
-        annot=annotate and acc.shape[1] <= 20,
+        annot=bool(annotate and cell_inches >= 0.5),
         fmt=".2f",
         annot_kws=ANNOTATION,
+        cbar=cbar,
         cbar_kws={"label": "accuracy"},
         xticklabels=first.class_order,
         yticklabels=[f"after task {i + 1}" for i in range(len(acc))],
@@ -206,7 +247,7 @@ def classifier_norms(runs, ax=None, task: int = -1, title: str | None = None):
     for lo, hi, group in ((0, new_from, "old"), (new_from, seen, "new")):
         if hi > lo:
             ax.hlines(mean[lo:hi].mean(), lo - 0.4, hi - 0.6, color="k", lw=2, ls="--")
-            ax.text(hi - 0.6, mean[lo:hi].mean(), f" {group} mean", va="bottom", fontsize=10)
+            ax.text(hi - 0.6, mean[lo:hi].mean(), f" {group} mean", va="bottom", fontsize=11)
     ax.set_xticks(range(seen), [str(c) for c in result.class_order[:seen]])
     ax.set(
         xlabel="class (blue: old, orange: new)",
@@ -227,7 +268,7 @@ def stream_picture(stream, per_class: int = 3, fig=None, tasks: int = 10, classe
     for ax in axes.flat:
         ax.axis("off")
     for t, task in enumerate(shown):
-        axes[0, t].set_title(f"task {t + 1}", fontsize=10)
+        axes[0, t].set_title(f"task {t + 1}", fontsize=11)
         for k, c in enumerate(task.classes[:width]):
             xs = task.train.x[0, task.train.y[0] == c][:per_class].cpu()
             for r, img in enumerate(xs):
@@ -241,7 +282,7 @@ def stream_picture(stream, per_class: int = 3, fig=None, tasks: int = 10, classe
                         transform=ax.transAxes,
                         ha="right",
                         va="center",
-                        fontsize=9,
+                        fontsize=11,
                     )
     return fig
 
@@ -288,7 +329,7 @@ def norms_before_after(runs, ax=None, task: int = -1, title: str | None = None):
         ylabel="|w_c|",
         title=(title or f"classifier norms after task {t + 1}") + _seeds_note(runs),
     )
-    ax.legend(loc="lower left", fontsize=10)
+    ax.legend(loc="lower left")
     return ax
 
 
@@ -335,7 +376,7 @@ def network_diagram(
 
     def box(x, y, bw, bh, text, color):
         ax.add_patch(FancyBboxPatch((x, y), bw, bh, boxstyle="round,pad=0.04", fc=color, ec="k"))
-        ax.text(x + bw / 2, y + bh / 2, text, ha="center", va="center", fontsize=8)
+        ax.text(x + bw / 2, y + bh / 2, text, ha="center", va="center", fontsize=11)
 
     def arrow(x0, y0, x1, y1, **kw):
         ax.add_patch(
@@ -345,7 +386,7 @@ def network_diagram(
         )
 
     top = 4.1 if shared else 5.3  # the top of the per-task blocks
-    ax.text(right / 2, 6.0, "input x", ha="center", va="center", fontsize=9)
+    ax.text(right / 2, 6.0, "input x", ha="center", va="center", fontsize=11)
     if shared:
         box(0, 4.6, right, 0.9, "generalized blocks (shared)\n" + ", ".join(shared), "#cde6f5")
         arrow(right / 2, 5.85, right / 2, 5.55)
@@ -363,13 +404,13 @@ def network_diagram(
         )
         arrow(x + w / 2, 4.55 if shared else 5.85, x + w / 2, top + 0.05)
         arrow(x + w / 2, 2.25, x + w / 2, 1.75)
-    box(0, 1.25, right, 0.45, "concatenated features", "#eeeeee")
+    box(0, 1.25, right, 0.45, "concatenated features" if tasks > 1 else "features", "#eeeeee")
     box(right / 2 - 0.9, 0, 1.8, 0.65, "classifier\n(all classes)", "#b6e3b6")
     arrow(right / 2, 1.2, right / 2, 0.7)
     if tasks > 1:
         box(right + 0.3, 0, 1.2, 0.65, "aux head\n|new| + 1", "#f3b6b6")
         arrow(right + 0.05, 3.0, right + 0.9, 0.7, connectionstyle="angle,angleA=0,angleB=90")
-    ax.set_title(title or f"after task {tasks}: orange trains, grey is frozen", fontsize=10)
+    ax.set_title(title or f"after task {tasks}: orange trains, grey is frozen")
     return ax
 
 
@@ -415,7 +456,37 @@ def budget_curves(curves: dict, ax=None, in_bytes: bool = False, reference=None,
         ylim=(0, 1.02),
         title=title or ("equal bytes" if in_bytes else "equal samples"),
     )
-    ax.legend(loc="lower right", fontsize=10)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def align_before_after(runs, ax=None, title: str | None = None):
+    """Accuracy on the seen classes after each incremental task, on the same network just
+    before weight aligning (DER's measurement, extras ``per_class_accuracy_before_align``)
+    and right after it: a thin line per seed, the mean over seeds bold."""
+    runs = seeds_of(runs)
+    ax = _axes(ax)
+    tasks, pairs = [], []
+    for t, before in enumerate(runs[0].extras["per_class_accuracy_before_align"]):
+        if before is not None:
+            tasks.append(t + 1)
+            pairs.append(
+                [
+                    (
+                        np.mean(r.extras["per_class_accuracy_before_align"][t]),
+                        np.nanmean(r.array("per_class_accuracy")[t]),
+                    )
+                    for r in runs
+                ]
+            )
+    pairs = np.array(pairs)  # (tasks, seeds, before/after)
+    for k, (label, c) in enumerate((("before aligning", OKABE_ITO[8]), ("after", OKABE_ITO[1]))):
+        ax.plot(tasks, pairs[:, :, k], color=c, lw=1, alpha=0.5)
+        ax.plot(tasks, pairs[:, :, k].mean(1), color=c, lw=3, marker="o", label=label)
+    ax.set_xticks(tasks)
+    ax.set(xlabel="after task", ylabel="accuracy on the seen classes", ylim=(0, 1.02),
+           title=title or "the same network, before and after aligning")  # fmt: skip
+    ax.legend(loc="lower left")
     return ax
 
 
@@ -434,7 +505,7 @@ def weight_align_gammas(runs, ax=None, title: str | None = None):
     ax.set_xticks(tasks)
     ax.set(xlabel="task", ylabel="gamma", ylim=(0, max(1.2, float(np.max(gammas)) + 0.1)),
            title=title or "weight aligning's gamma" + _seeds_note(runs))  # fmt: skip
-    ax.legend(loc="lower right", fontsize=10)
+    ax.legend(loc="lower right")
     return ax
 
 
@@ -454,7 +525,7 @@ def block_similarity(runs, ax=None, shared: list[str] = (), title: str | None = 
     ax.set_xticks(tasks)
     ax.set(xlabel="after task", ylabel="linear CKA with the first backbone", ylim=(0, 1.02),
            title=title or "how similar each block stays" + _seeds_note(runs))  # fmt: skip
-    ax.legend(fontsize=10)
+    ax.legend()
     return ax
 
 

@@ -1,8 +1,9 @@
 """Fill the result cache before class: execute every notebook once, in order, with a
-progress bar; the stored notebooks are not touched (outputs are discarded).
+progress bar (the stored notebooks are not touched: outputs are discarded), then every
+live click of the lectures (cl_teach/course.py).
 
-    python3 tasks.py warm                 # every notebook
-    python3 tasks.py warm 01 03           # only these (by number)
+    python3 tasks.py warm                 # every notebook and every click
+    python3 tasks.py warm 01 03           # only these notebooks (by number) and their clicks
 """
 
 from __future__ import annotations
@@ -29,8 +30,15 @@ def main(prefixes: list[str]) -> None:
         NotebookClient(notebook, timeout=1800, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # fmt: skip
         tqdm.write(f"{path.stem:40} {time.perf_counter() - start:6.1f} s")
-    print(f"cache warm in {time.perf_counter() - total:.0f} s: every panel's first setting answers "
-          "at once")  # fmt: skip
+    from cl_teach.course import LECTURES
+
+    clicks = [c for lecture in LECTURES for c in lecture.clicks()
+              if not prefixes or c.notebook.startswith(tuple(prefixes))]  # fmt: skip
+    for click in (bar := tqdm(clicks, unit="click")):
+        bar.set_description(f"{click.notebook}: {click.what}")
+        click.run()
+    print(f"cache warm in {time.perf_counter() - total:.0f} s: every notebook and every lecture "
+          "click answers at once")  # fmt: skip
 
 
 if __name__ == "__main__":

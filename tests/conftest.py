@@ -1,5 +1,6 @@
-"""Test-wide settings: a non-interactive plot backend and a throw-away result cache
-(unless ``CL_TEACH_CACHE`` names one: CI shares its cache with the browser tests)."""
+"""Test-wide settings: a non-interactive plot backend, a throw-away result cache (unless
+``CL_TEACH_CACHE`` names one: CI shares its cache with the browser tests), and the seed
+block of the claims tests (``--claim-seeds 5-9``; default 0-4, the notebooks' seeds)."""
 
 import os
 import tempfile
@@ -19,3 +20,19 @@ def cifar100(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar100")
     write_cifar(root, "cifar100", train_per_class=2, test_per_class=1)
     return root
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--claim-seeds",
+        default="0-4",
+        help="the seeds the claims tests (tests/claims) run: a range like 5-9 (default 0-4)",
+    )
+
+
+@pytest.fixture(scope="session")
+def claim_seeds(request) -> list[int]:
+    """The seed block of the claims tests: every claim must hold on any block of 5 seeds."""
+    from cl_teach.lessons import seed_list
+
+    return seed_list(request.config.getoption("--claim-seeds"))

@@ -121,10 +121,24 @@ def test_predictions_are_checked_against_the_runs(capsys):
     capsys.readouterr()
 
 
-def test_ewc_failure_and_norm_ratio(capsys):
-    assert ex_regularization.check_ewc_failure("b") and ex_regularization.check_ewc_failure(" B ")
-    for wrong in ("a", "c", "d", 2):
-        assert ex_regularization.check_ewc_failure(wrong) is False
+def test_ewc_penalty_and_norm_ratio(capsys):
+    def penalty(params, anchor, fisher):
+        return sum(
+            (f * (params[n][: len(a)] - a) ** 2).sum()
+            for n, (a, f) in ((n, (anchor[n], fisher[n])) for n in anchor)
+        )
+
+    check = ex_regularization.check_ewc_penalty
+    assert check(penalty) and check(lambda p, a, f: float(penalty(p, a, f)))
+    wrong = (
+        lambda p, a, f: 0.5 * penalty(p, a, f),  # the lambda / 2 belongs to the loss
+        lambda p, a, f: penalty(p, a, f) * 1.001,  # a near miss
+        lambda p, a, f: sum(((p[n][: len(a[n])] - a[n]) ** 2).sum() for n in a),  # no Fisher
+        lambda p, a, f: 1 / 0,
+        42,
+    )
+    for answer in wrong:
+        assert check(answer) is False
     run = SimpleNamespace(
         seed=0, classes_per_task=[2, 2], classifier_norms=[[1, 2, np.nan, np.nan], [1, 1, 3, 3]]
     )

@@ -159,3 +159,16 @@ def test_seeds_report_each_seed_and_their_mean_and_spread(capsys):
 def test_memo_switches_with_another_method_are_an_error(capsys):
     assert main([*BASE, "--method", "der", "--split", "1"]) == 2
     assert "--method memo" in capsys.readouterr().err
+
+
+def test_seeds_take_a_range_reusing_the_seeds_already_run(capsys):
+    block = cli_json(capsys, "--method", "finetune", "--epochs", "1", "--seeds", "1-2")
+    assert block["seeds"] == [1, 2]
+    counted = cli_json(capsys, "--method", "finetune", "--epochs", "1", "--seeds", "3")
+    assert counted["per_seed"][1:] == [{**r, "cached": True} for r in block["per_seed"]]
+
+
+@pytest.mark.parametrize("seeds", ["0", "-3", "5-2", "a-b", "1,1"])
+def test_bad_seeds_are_a_clear_error(capsys, seeds):
+    assert main([*BASE, "--method", "finetune", "--seeds", seeds]) == 2
+    assert "--seeds" in capsys.readouterr().err

@@ -9,6 +9,15 @@ where a list is asked. It says what is wrong and returns False; a near-miss (33.
 from __future__ import annotations
 
 import numbers
+import os
+
+import torch
+
+
+def fresh_generator() -> torch.Generator:
+    """A generator seeded anew at every call: a checker tests a student's function on
+    inputs nobody has seen, so no printed answer can pass it."""
+    return torch.Generator().manual_seed(int.from_bytes(os.urandom(6), "little"))
 
 
 def not_answered(answer) -> bool:
@@ -24,6 +33,8 @@ def as_number(answer) -> float | None:
     for anything else."""
     if isinstance(answer, bool):
         answer = None
+    elif isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        return float(answer.detach())
     elif isinstance(answer, str):
         try:
             return float(answer.replace(",", "").replace("_", "").strip())

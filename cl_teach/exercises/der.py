@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..layers import Linear
 from ..methods.der import aux_targets
+from ..methods.expandable import weight_align
 from ..models import count_parameters, resnet32
-from . import as_number, as_whole_number, not_answered
+from . import as_number, as_whole_number, fresh_generator, not_answered
 
 
 def attempt(fn, *args):
@@ -58,13 +60,12 @@ def check_no_exemplars(prediction, runs) -> bool:
     if not_answered(prediction) or (value := as_number(prediction)) is None:
         return False
     truth = float(np.mean([r.final_accuracy for r in runs]))
-    tasks = len(runs[0].classes_per_task)
     close = abs(value - truth) <= 0.1
     print(
         f"{'Close' if close else 'Not close'}: you predicted {value:.2f}; DER without exemplars "
-        f"reached {truth:.2f} (mean of {len(runs)} seeds), about 1/{tasks}: only the newest "
-        "classes are recognised. The old backbones still compute exactly the features they "
-        "did, but the classifier is trained on new classes only, and its old rows lose."
+        f"reached {truth:.2f} (mean of {len(runs)} seeds). The old backbones still compute "
+        "exactly the features they did, but the classifier is trained on new classes only: "
+        "the heatmap below shows which classes it still recognises."
     )
     return close
 
@@ -73,7 +74,7 @@ def check_aux_targets(my_aux_targets) -> bool:
     """Exercise 3: ``my_aux_targets(y, first_new)`` -> labels of the |new|+1 auxiliary head."""
     if not_answered(my_aux_targets):
         return False
-    g = torch.Generator().manual_seed(0)
+    g = fresh_generator()
     for first_new, seen in ((2, 4), (4, 6), (50, 60)):
         y = torch.randint(0, seen, (64,), generator=g)
         truth = aux_targets(y, first_new)
@@ -97,16 +98,19 @@ def check_aux_targets(my_aux_targets) -> bool:
 
 def check_weight_align(my_weight_align) -> bool:
     """Exercise 4: ``my_weight_align(W, n_new)`` -> W with the last ``n_new`` rows scaled by
-    gamma = mean old row norm / mean new row norm."""
+    gamma = mean old row norm / mean new row norm; checked against the package's
+    ``weight_align`` on new random classifiers at every call."""
     if not_answered(my_weight_align):
         return False
-    g = torch.Generator().manual_seed(1)
-    for n_old, n_new in ((4, 2), (50, 10)):
-        W = torch.randn(n_old + n_new, 16, generator=g)
-        W[-n_new:] *= 3.0  # new rows larger, as after a task with few exemplars
-        norms = W.norm(dim=1)
-        truth = W.clone()
-        truth[-n_new:] *= norms[:-n_new].mean() / norms[-n_new:].mean()
+    g = fresh_generator()
+    for n_old, n_new in ((4, 2), (50, 10), (9, 1)):
+        fc = Linear(16, n_old + n_new, [g])
+        with torch.no_grad():
+            fc.weight[0, -n_new:] *= 1 + 3 * torch.rand(1, generator=g)  # new rows larger
+        W = fc.weight[0].detach().clone()
+        with torch.no_grad():
+            weight_align(fc, n_new)
+        truth = fc.weight[0].detach()
         ok, mine = attempt(my_weight_align, W.clone(), n_new)
         if not ok or (mine := as_tensor(mine, truth)) is None:
             return False
@@ -117,7 +121,8 @@ def check_weight_align(my_weight_align) -> bool:
             )
             return False
     print(
-        "Correct: after aligning, new and old rows have the same mean norm, so neither group "
-        "of classes is favoured by the size of its classifier weights."
+        "Correct, on new random classifiers, against the package's weight_align: after "
+        "aligning, new and old rows have the same mean norm, so neither group of classes is "
+        "favoured by the size of its classifier weights."
     )
     return True

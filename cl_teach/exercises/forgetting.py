@@ -13,7 +13,7 @@ def check_forgetting_function(my_forgetting) -> bool:
     accuracy matrices."""
     if not_answered(my_forgetting):
         return False
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng()  # new matrices at every call
     for T in (2, 3, 5):
         R = np.tril(rng.uniform(size=(T, T)))
         R[np.triu_indices(T, 1)] = np.nan
@@ -27,7 +27,10 @@ def check_forgetting_function(my_forgetting) -> bool:
                 "task, subtract the final accuracy on j, then average over those tasks."
             )
             return False
-    print("Correct: forgetting = mean over old tasks of (best earlier accuracy - final accuracy).")
+    print(
+        "Correct, on new random matrices: forgetting = mean over old tasks of (best earlier "
+        "accuracy - final accuracy)."
+    )
     return True
 
 
@@ -40,8 +43,8 @@ def check_prediction(prediction, runs) -> bool:
     verdict = "Close" if abs(value - truth) <= 0.1 else "Not close"
     print(
         f"{verdict}: you predicted {value:.2f}; fine-tuning reached {truth:.2f} (mean of "
-        f"{len(runs)} seeds). With {tasks} equal tasks, recognising only the last one gives about "
-        f"1/{tasks} = {1 / tasks:.2f}: the network keeps nothing of the earlier tasks."
+        f"{len(runs)} seeds). With {tasks} equal tasks, a network that recognised only the last "
+        f"one would score about 1/{tasks} = {1 / tasks:.2f}: compare."
     )
     return verdict == "Close"
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from types import SimpleNamespace
 
+import numpy as np
+import torch
+
+from ..layers import Linear
 from ..lessons.regularization import norm_ratio
-from . import as_number, not_answered
+from ..methods.ewc import EWC
+from . import as_number, fresh_generator, not_answered, run_student_code
 
 
 def check_norm_ratio(my_norm_ratio, runs) -> bool:
@@ -50,38 +55,46 @@ def check_ewc_prediction(prediction, results) -> bool:
     verdict = "Close" if abs(value - truth) <= 0.1 else "Not close"
     print(
         f"{verdict}: you predicted {value:.2f}; EWC reached {truth:.2f} class-incrementally "
-        f"(fine-tuning {ft_mean:.2f}; mean of {len(ewc)} seeds). Compare the task-incremental "
-        "numbers: the knowledge is there, the old classes just never win the softmax."
+        f"(fine-tuning {ft_mean:.2f}; mean of {len(ewc)} seeds). Now compare the two methods "
+        "task-incrementally, against chance (the figure)."
     )
     return verdict == "Close"
 
 
-EWC_CHOICES = {
-    "a": "EWC's Fisher is computed on too few samples.",
-    "b": "The penalty keeps the weights that mattered for old tasks, but no loss term ever "
-    "contrasts old classes against new ones, so the new classes' logits win.",
-    "c": "EWC forgets the Fisher of earlier tasks.",
-}
-
-
-def check_ewc_failure(answer) -> bool:
-    """Exercise 3: why does EWC help task-incremental but not class-incremental learning?"""
-    if not_answered(answer):
+def check_ewc_penalty(my_ewc_penalty) -> bool:
+    """Exercise 3: ``my_ewc_penalty(params, anchor, fisher)`` -> the sum over parameters of
+    F_i (theta_i - theta*_i)^2, each argument a dict of tensors by name; a new parameter
+    (a grown classifier) is compared on the part that existed at the anchor. Checked
+    against the package's ``EWC.penalty`` on new random networks at every call."""
+    if not_answered(my_ewc_penalty):
         return False
-    choice = str(answer).strip().lower().strip("()")
-    if choice == "b":
-        print(
-            "Correct: with the task identity given, an old task's classes compete only among "
-            "themselves, and EWC keeps their features. Without it, old and new classes compete "
-            "in one softmax, and no loss term ever taught the network to separate them: the "
-            "classifier's bias toward the newest classes decides."
-        )
-        return True
-    why_not = {
-        "a": "More samples would give a better Fisher, but the same failure: with the task "
-        "identity given, EWC already works with this Fisher.",
-        "c": "Here the Fisher of every task is kept (summed), and task-incremental accuracy "
-        "shows the old tasks' knowledge is still there.",
-    }
-    print(f"Not quite ({answer!r}). {why_not.get(choice, 'Choose a, b or c.')}")
-    return False
+    g = fresh_generator()
+    for old_rows, new_rows in ((4, 2), (6, 0), (3, 5)):
+        net = torch.nn.Module()
+        net.body = Linear(5, 7, [g])
+        net.fc = Linear(7, old_rows + new_rows, [g])
+        params = {n: p.detach()[0] for n, p in net.named_parameters()}
+        anchor = {n: p + 0.3 * torch.randn(p.shape, generator=g) for n, p in params.items()}
+        for n in ("fc.weight", "fc.bias"):  # the rows added since the anchor have none
+            anchor[n] = anchor[n][:old_rows]
+        fisher = {n: torch.rand(a.shape, generator=g) for n, a in anchor.items()}
+        ewc = SimpleNamespace(model=net, fisher={n: f[None] for n, f in fisher.items()},
+                              anchor={n: a[None] for n, a in anchor.items()})  # fmt: skip
+        with torch.no_grad():
+            truth = float(EWC.penalty(ewc)[0])
+        mine = as_number(run_student_code(my_ewc_penalty, params, anchor, fisher))
+        if mine is None:
+            return False
+        if not np.isclose(mine, truth, rtol=1e-5):
+            print(
+                f"Not quite: {mine:.4f}, expected {truth:.4f}. Hint: for each name, take the "
+                "part of the parameter that existed at the anchor (the anchor's shape: "
+                "p[: len(anchor)] for the classifier), then sum fisher * (p - anchor) ** 2."
+            )
+            return False
+    print(
+        "Correct, on new random networks, against the package's EWC.penalty: each parameter "
+        "pays for its distance from the anchor, weighted by how much it mattered (its "
+        "Fisher); the rows of new classes pay nothing."
+    )
+    return True

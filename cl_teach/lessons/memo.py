@@ -29,7 +29,7 @@ from ..equal_memory import backbone_for, final_parameters
 from ..experiment import run_grid
 from ..memory import model_bytes
 from ..methods.expandable import default_split
-from . import SEEDS, Claim, Difference, difference, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, Difference, difference, mean_pm, seed_list, seeds_in, values
 from .der import SETTING as DER_SETTING
 from .der import TRAIN_PER_CLASS
 
@@ -158,7 +158,7 @@ def _within(d: Difference) -> str:
     return "within the seeds' spread" if not d.clear else ("ahead" if d.mean > 0 else "behind")
 
 
-def claims(results: dict) -> list[Claim]:
+def claims(results: dict) -> Claims:
     curve, table = results["curve"], results["table"]
     low, high = sorted(curve)
     der = curve[high]["DER"]  # the DER with exemplars enough to learn every task
@@ -170,7 +170,7 @@ def claims(results: dict) -> list[Claim]:
     share = max(values(curve[high]["replay"], stored_share))
     pre = difference(table[(True, True)], table[(True, False)], stream_accuracy)
     scratch = difference(table[(False, True)], table[(False, False)], stream_accuracy)
-    return [
+    found = [
         Claim(
             "Shallow blocks stay similar across tasks, deep ones do not: after the last task "
             "the blocks MEMO shares are far more similar (linear CKA) between the first "
@@ -219,3 +219,4 @@ def claims(results: dict) -> list[Claim]:
             f"freeze minus train {scratch} ({_within(scratch)})",
         ),
     ]
+    return Claims(found, seeds_in(results))

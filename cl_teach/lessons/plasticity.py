@@ -7,7 +7,7 @@ import numpy as np
 
 from ..plasticity import PlasticityConfig, run_plasticity_grid
 from ..presets import load
-from . import SEEDS, Claim, difference, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, difference, mean_pm, seed_list, seeds_in, values
 
 #: the offline setting of notebooks 05 and 06: 30 tasks of pixel-permuted digits (labels
 #: kept), an MLP of 3 x 32 ReLU units, SGD lr 0.05 (momentum 0.9), 5 epochs of batch 64
@@ -71,7 +71,7 @@ def final_effective_rank(r: dict) -> float:
     return float(r["effective_rank"][-1])
 
 
-def claims(results: dict, smaller: dict) -> list[Claim]:
+def claims(results: dict, smaller: dict) -> Claims:
     """The claims of notebook 05 over the runs of :func:`runs` and :func:`small_step`."""
     bp, fresh, head = results["bp"], results["retrain"], results["head_reset"]
     gap, early = difference(bp, fresh, last_fifth), difference(bp, fresh, first_fifth)
@@ -86,7 +86,7 @@ def claims(results: dict, smaller: dict) -> list[Claim]:
     small_bp, small_fresh = smaller["bp"], smaller["retrain"]
     small_gap = difference(small_bp, small_fresh, last_fifth)
     lr = small_bp[0]["config"]["lr"]
-    return [
+    found = [
         Claim(
             "Backprop learns the last fifth of the tasks worse than a fresh network does, on "
             "every seed, although it learned the first fifth about as well (within 0.05)",
@@ -150,6 +150,7 @@ def claims(results: dict, smaller: dict) -> list[Claim]:
             f"network at the larger step {mean_pm(fresh, last_fifth)}",
         ),
     ]
+    return Claims(found, seeds_in(results))
 
 
 #: the headline numbers of the paper (Dohare et al. 2024), read from the presets

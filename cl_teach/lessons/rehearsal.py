@@ -9,7 +9,7 @@ from ..data import dataset_info
 from ..experiment import run_grid
 from ..methods import method_class
 from ..metrics import seed_summary
-from . import SEEDS, Claim, difference, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, difference, mean_pm, seed_list, seeds_in, values
 from .regularization import clearly_above, new_classes, norm_ratio, old_classes
 
 #: the offline setting of notebook 02b: digits, five tasks of two classes, a small MLP (64-64:
@@ -106,7 +106,7 @@ def recovered(floor, mid, top) -> list[float]:
     return out
 
 
-def claims(results: dict) -> list[Claim]:
+def claims(results: dict) -> Claims:
     ft, h, rnd, er = (results[k] for k in ("finetune", "herding", "random", "reservoir"))
     small, b, eq = min(h), max(h), max(er)
     dark, dpp = results["dark_er"][b], results["dark_er_pp"][b]
@@ -119,7 +119,7 @@ def claims(results: dict) -> list[Claim]:
     same_bytes = [difference(x, er[eq]) for x in (dark, dpp)]
     kb = [r[0].memory_bytes["exemplars"] / 1000 for r in (er[b], dark, er[eq])]
     image = dataset_info(ft[0].dataset).image_bytes
-    return [
+    found = [
         Claim(
             f"Replay rises with the budget: herding replay with {b} exemplars ends clearly "
             f"above {small} (by more than 0.05)",
@@ -196,3 +196,4 @@ def claims(results: dict) -> list[Claim]:
             f"{same_bytes[1]}",
         ),
     ]
+    return Claims(found, seeds_in(results))

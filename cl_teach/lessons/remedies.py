@@ -15,7 +15,7 @@ from ..plasticity.network import build_net
 from ..plasticity.tasks import number_of_tasks, task_sequence
 from ..presets import load
 from ..train import SeedRandom
-from . import SEEDS, Claim, Difference, difference, mean_pm, seed_list, values
+from . import SEEDS, Claim, Claims, Difference, difference, mean_pm, seed_list, seeds_in, values
 from .plasticity import SETTING as SETTING  # notebook 06 runs on notebook 05's setting
 from .plasticity import final_dormant, last_fifth
 
@@ -115,7 +115,7 @@ def paper_replaced_fraction() -> tuple[float, float]:
     return cfg["replacement_rate"] * steps[0], cfg["replacement_rate"] * steps[1]
 
 
-def claims(results: dict, sweep: dict) -> list[Claim]:
+def claims(results: dict, sweep: dict) -> Claims:
     """The claims of notebook 06 over the runs of :func:`runs` and :func:`free_lunch`."""
     bp, fresh, l2, snp, cbp = (results[m] for m in ("bp", "retrain", "l2", "snp", "cbp"))
     cfg = cbp[0]["config"]
@@ -204,4 +204,4 @@ def claims(results: dict, sweep: dict) -> list[Claim]:
                 ),
             )
         )
-    return found
+    return Claims(found, seeds_in(results))

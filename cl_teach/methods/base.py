@@ -90,8 +90,15 @@ class Method(Learner):
         return self.model.fc.weight
 
     def exemplar_bytes(self) -> int:
-        """Bytes of one seed's memory."""
+        """Bytes of one seed's exemplar memory (images, and Dark ER's logits)."""
         return 0
+
+    def stored_bytes(self) -> dict[str, int]:
+        """Everything one seed keeps between tasks besides its model, in bytes, by kind:
+        its exemplars, and what else the method needs for the next task (joint training's
+        past data, EWC's Fisher and anchor). A run's ``memory_bytes`` is the model plus
+        these, so every method's memory counts every byte it keeps."""
+        return {"exemplars": self.exemplar_bytes()}
 
     @staticmethod
     def bytes_per_sample(info: DatasetInfo) -> int:

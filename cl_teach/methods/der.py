@@ -68,6 +68,7 @@ class DER(Method):
         )
         self.norms_before_align: list[list[list[float]]] = []  # per task, per seed
         self.gamma: list[list[float] | None] = []
+        self.accuracy_before_align: list[list[list[float]] | None] = []  # per task, per seed
         self.trainable: list[int] = []
         self.block_similarity: list[list[dict[str, float]]] = []  # per task from the second
 
@@ -115,11 +116,30 @@ class DER(Method):
         fc = self.model.fc
         self.norms_before_align.append(fc.weight.detach().norm(dim=-1).tolist())
         aligned = task.index > 0 and self.cfg.weight_align
+        self.accuracy_before_align.append(self.per_class_accuracy(task) if aligned else None)
         self.gamma.append(weight_align(fc, len(task.classes)) if aligned else None)
         self.model.auxiliary_head = None
         self.memory.update(task.train, task.classes, features=self.features)
         if task.index > 0:
             self.block_similarity.append(self.similarity_to_first(task))
+
+    @torch.no_grad()
+    def per_class_accuracy(self, task: Task) -> list[list[float]]:
+        """Per seed, the test accuracy of each class seen so far, as the network is now (a
+        measurement: the same network before and after weight aligning)."""
+        test = self.stream.joint(task.index, "test")
+        S, y = len(self.seeds), test.y[0]
+        pred = torch.cat(
+            [
+                self.logits(test.to_float(test.x[:, k : k + 1024]).expand(S, -1, -1, -1, -1))
+                for k in range(0, len(test), 1024)
+            ],
+            1,
+        ).argmax(-1)
+        seen = task.classes.stop
+        return [
+            [float((pred[s, y == c] == c).float().mean()) for c in range(seen)] for s in range(S)
+        ]
 
     @torch.no_grad()
     def similarity_to_first(self, task: Task, probe: int = 500) -> list[dict[str, float]]:
@@ -141,6 +161,9 @@ class DER(Method):
         return {
             "classifier_norms_before_align": [norms[s] for norms in self.norms_before_align],
             "weight_align_gamma": [None if g is None else g[s] for g in self.gamma],
+            "per_class_accuracy_before_align": [
+                None if a is None else a[s] for a in self.accuracy_before_align
+            ],
             "trainable_parameters_per_task": self.trainable,
             "block_similarity": [sim[s] for sim in self.block_similarity],
             "exemplars": len(self.memory),

@@ -20,6 +20,7 @@ from torch.func import functional_call, grad, vmap
 
 from ..data import ImageData, Task
 from ..layers import seeds_of
+from ..memory import FLOAT_BYTES
 from ..train import cross_entropy
 from .base import Method
 
@@ -85,6 +86,15 @@ class EWC(Method):
 
     def divergence_hint(self) -> str:
         return "lower --ewc-lambda or the learning rate (--lr)"
+
+    def stored_bytes(self) -> dict[str, int]:
+        """The Fisher diagonal and the anchor theta*: two float32 numbers per parameter that
+        existed after the last task."""
+        kept = sum(
+            f[0].numel() + a[0].numel()
+            for f, a in zip(self.fisher.values(), self.anchor.values(), strict=True)
+        )
+        return {**super().stored_bytes(), "fisher_and_anchor": FLOAT_BYTES * kept}
 
     def extras(self, s: int) -> dict:
         return {"fisher_sum": float(sum(f[s].sum() for f in self.fisher.values()))}

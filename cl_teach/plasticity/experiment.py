@@ -108,6 +108,8 @@ def run_plasticity_seeds(
         if hit is not None:
             results[s] = {**hit, "config": cfg.replace(seed=s).to_dict(), "cached": True}
     missing = [s for s in dict.fromkeys(seeds) if s not in results]
+    if missing:
+        cache.may_train(f"{cfg.method}, seeds {missing}")
     for k in range(0, len(missing), SEEDS_PER_PASS):
         group = missing[k : k + SEEDS_PER_PASS]
         saved = checkpoint.path("plasticity", _key(cfg), group) if use_cache else None

@@ -25,10 +25,13 @@ class RunPanel:
     Figure`` shows it. ``progress(run, runs, epochs done, epochs)`` moves the panel's
     progress bar while runs train.
 
-    A failed run (bad input, a missing dataset, a diverging run) or an interrupted one
-    (Kernel > Interrupt) shows its message in the status line and keeps the last good
-    result and plot; nothing of an unfinished run is cached.
+    A panel shows its controls and waits for Run (the notebook's figures above already
+    show its starting setting). A failed run (bad input, a missing dataset, a diverging
+    run) or an interrupted one (Kernel > Interrupt) shows its message in the status line
+    and keeps the last good result and plot; nothing of an unfinished run is cached.
     """
+
+    WAITING = "change a control, then press Run (a setting already run answers at once)"
 
     def __init__(self, controls: dict[str, W.Widget], compute: Callable, draw: Callable,
                  title: str = "", seeds: int | None = 5):  # fmt: skip
@@ -38,7 +41,7 @@ class RunPanel:
         self.compute, self.draw = compute, draw
         self.button = W.Button(description="Run", button_style="primary", icon="play")
         self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="220px"))
-        self.status = W.HTML()
+        self.status = W.HTML(self.WAITING)
         self.output = W.Output()
         self.result = None
         self.figure = None

@@ -8,36 +8,29 @@ import matplotlib.pyplot as plt
 from .. import plots
 from ..config import RunConfig
 from ..experiment import run_grid
-from ..lessons import der as lesson
 from ..lessons import seed_list
 from . import RunPanel, checkbox, dropdown, slider
 
 
 def draw_variants(results: dict):
-    """Final accuracy of DER and each variant (a dot per seed), and the gap between the
-    newest classes and the old ones after the last task."""
-    fig, axes = plt.subplots(1, 2, figsize=(15, 4.8), layout="constrained")
+    """Final accuracy of DER, of each variant with one switch changed, and of replay at the
+    same budget: a dot per seed, the mean with its 95% interval."""
+    fig, ax = plt.subplots(figsize=(12, 4.8), layout="constrained")
     final = {name: [r.final_accuracy for r in runs] for name, runs in results.items()}
     colors = {name: plots.color("der") for name in results if name != "replay"}
-    plots.seed_points(final, axes[0], "final accuracy", "DER with one switch changed", colors)
-    axes[0].set_ylim(0, 1)
-    gap = {name: [lesson.new_class_bias(r) for r in results[name]]
-           for name in ("DER", "no weight aligning")}  # fmt: skip
-    colors = {"DER": plots.color("der"), "no weight aligning": plots.OKABE_ITO[8]}
-    title = "bias toward the newest classes (after the last task)"
-    plots.seed_points(gap, axes[1], "new classes minus old classes", title, colors)
-    axes[1].axhline(0, color="k", lw=1)
+    plots.seed_points(final, ax, "final accuracy", "DER with one switch changed", colors)
+    ax.set_ylim(0, 1)
     return fig
 
 
 def draw_aligning(results: dict):
-    """Classifier row norms after the last task before and after aligning (DER), and
-    weight aligning's gamma in every incremental task of every seed."""
+    """Classifier row norms after the last task before and after aligning, and the accuracy
+    on the seen classes of the same network before and after aligning, task by task."""
     der = results["DER"]
-    fig, axes = plt.subplots(1, 2, figsize=(15, 4.6), layout="constrained",
-                             gridspec_kw={"width_ratios": [1.6, 1]})  # fmt: skip
+    fig, axes = plt.subplots(1, 2, figsize=(12.8, 4.8), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.5, 1]})  # fmt: skip
     plots.norms_before_after(der, axes[0])
-    plots.weight_align_gammas(der, axes[1])
+    plots.align_before_after(der, axes[1])
     return fig
 
 
@@ -45,7 +38,7 @@ def draw_der(results: dict):
     """The panel's figure: DER's per-class accuracy, DER and replay after each task,
     classifier norms before and after aligning, and the parameters per task."""
     der, replay = results["DER"], results["replay"]
-    fig, axes = plt.subplots(2, 2, figsize=(15, 9), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(12.8, 8.4), layout="constrained")
     plots.per_class_heatmap(der, axes[0, 0], "DER: per-class accuracy")
     plots.accuracy_curves(
         {"DER": der, f"replay ({replay[0].budget} exemplars)": replay}, axes[0, 1]

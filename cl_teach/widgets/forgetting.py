@@ -11,12 +11,15 @@ from . import RunPanel, dropdown, log_slider, slider
 
 
 def draw_forgetting(results: dict):
+    """Per-class accuracy after each task of fine-tuning and of joint training (heatmaps),
+    and both methods' accuracy on all seen classes after each task."""
     fig, axes = plt.subplots(
-        1, 3, figsize=(17, 4.6), layout="constrained", gridspec_kw={"width_ratios": [1.2, 1.2, 1]}
+        1, 3, figsize=(12.8, 4.4), layout="constrained", gridspec_kw={"width_ratios": [1, 1.2, 1]}
     )
-    plots.per_class_heatmap(results["finetune"], axes[0], "fine-tuning: per-class accuracy")
-    plots.per_class_heatmap(results["joint"], axes[1], "joint training: per-class accuracy")
-    plots.accuracy_curves(results, axes[2])
+    plots.per_class_heatmap(results["finetune"], axes[0], "fine-tuning", cbar=False)
+    plots.per_class_heatmap(results["joint"], axes[1], "joint training")
+    axes[1].set_yticks([])
+    plots.accuracy_curves(results, axes[2], "all seen classes")
     return fig
 
 

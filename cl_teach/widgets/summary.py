@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from .. import plots
 from ..config import RunConfig
@@ -11,21 +12,31 @@ from . import RunPanel, slider
 
 
 def draw_summary(results: dict):
-    """Accuracy after each task (mean and band per method) and final accuracy against
-    total memory (mean and 95% interval per method)."""
-    fig, axes = plt.subplots(1, 2, figsize=(16, 5.2), layout="constrained")
-    named = {summary.METHODS[m]: runs for m, runs in results.items()}
-    plots.accuracy_curves(named, axes[0])
-    axes[0].legend(fontsize=9, loc="lower left")
-    ax = axes[1]
+    """Accuracy after each task (mean and band per method) and final accuracy against all
+    the memory a method keeps (mean and 95% interval per method): one colour and one marker
+    per method in both panels, named in one legend."""
+    fig, axes = plt.subplots(1, 2, figsize=(12.8, 5), layout="constrained")
     for m, runs in results.items():
-        kib = sum(runs[0].memory_bytes.values()) / 1024
+        style = {"color": plots.color(m), "marker": plots.METHOD_MARKERS[m], "ms": 9}
+        seen = np.cumsum(runs[0].classes_per_task)
+        plots.band(axes[0], seen, [r.task_accuracy for r in runs], summary.METHODS[m], **style)
         mean, half = plots.interval([r.final_accuracy for r in runs])
-        ax.errorbar(kib, mean[0], yerr=half[0], fmt="o", ms=9, capsize=5, color=plots.color(m))
-        ax.annotate(summary.METHODS[m], (kib, mean[0]), xytext=(6, 4), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set(xlabel="total memory: model + exemplars (KiB, log scale)", ylabel="final accuracy",
-           ylim=(0, 1.05), title="what each method costs and reaches")  # fmt: skip
+        axes[1].errorbar(summary.kib(runs[0]), mean[0], yerr=half[0], capsize=5, ls="none",
+                         mec="k", **style)  # fmt: skip
+    axes[0].set(xlabel="classes seen", ylabel="accuracy on all seen classes", ylim=(0, 1.02),
+                title="after each task")  # fmt: skip
+    axes[1].set_xscale("log")
+    kept = [summary.kib(runs[0]) for runs in results.values()]
+    ticks = [
+        t
+        for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+        if min(kept) / 1.5 < t < max(kept) * 1.5
+    ]
+    axes[1].set_xticks(ticks, [str(t) for t in ticks])
+    axes[1].minorticks_off()
+    axes[1].set(xlabel="memory kept between tasks (KiB, log scale)", ylabel="final accuracy",
+                ylim=(0, 1.02), title="what each method keeps and reaches")  # fmt: skip
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center")
     return fig
 
 

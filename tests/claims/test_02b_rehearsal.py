@@ -2,12 +2,12 @@
 
 import pytest
 
-from cl_teach.lessons import SEEDS, rehearsal
+from cl_teach.lessons import rehearsal
 
 
 @pytest.fixture(scope="module")
-def results():
-    return rehearsal.runs(rehearsal.SETTING, SEEDS)
+def results(claim_seeds):
+    return rehearsal.runs(rehearsal.SETTING, claim_seeds)
 
 
 def test_every_claim_holds(results):

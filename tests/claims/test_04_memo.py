@@ -2,12 +2,12 @@
 
 import pytest
 
-from cl_teach.lessons import SEEDS, memo
+from cl_teach.lessons import memo
 
 
 @pytest.fixture(scope="module")
-def results():
-    return memo.runs(memo.SETTING, SEEDS)
+def results(claim_seeds):
+    return memo.runs(memo.SETTING, claim_seeds)
 
 
 def test_every_claim_holds(results):

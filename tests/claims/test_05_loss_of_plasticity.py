@@ -2,13 +2,13 @@
 
 import pytest
 
-from cl_teach.lessons import SEEDS, plasticity
+from cl_teach.lessons import plasticity
 
 
 @pytest.fixture(scope="module")
-def runs():
-    return plasticity.runs(plasticity.SETTING, SEEDS), plasticity.small_step(
-        plasticity.SETTING, SEEDS
+def runs(claim_seeds):
+    return plasticity.runs(plasticity.SETTING, claim_seeds), plasticity.small_step(
+        plasticity.SETTING, claim_seeds
     )
 
 

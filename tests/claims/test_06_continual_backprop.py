@@ -4,12 +4,13 @@ import copy
 
 import pytest
 
-from cl_teach.lessons import SEEDS, remedies
+from cl_teach.lessons import remedies
 
 
 @pytest.fixture(scope="module")
-def runs():
-    return remedies.runs(remedies.SETTING, SEEDS), remedies.free_lunch(remedies.SETTING, SEEDS)
+def runs(claim_seeds):
+    setting = remedies.SETTING
+    return remedies.runs(setting, claim_seeds), remedies.free_lunch(setting, claim_seeds)
 
 
 def test_every_claim_holds(runs):
