@@ -3,6 +3,7 @@
 python3 tasks.py lab     # first use: make .venv and install; then open JupyterLab
 python3 tasks.py test    # ruff, the package tests, every notebook under nbval
 python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
+python3 tasks.py cluster # a single-node Slurm on this machine, and the tests of jobs on it
 python3 tasks.py bench   # the timing figures of benchmarks/
 python3 tasks.py warm    # before class: run every notebook and every lecture click once
 python3 tasks.py html    # a read-only copy: every notebook run, as HTML pages in html/
@@ -83,6 +84,22 @@ def browser() -> None:
     sh(PYTHON, "-m", "pytest", "-m", "browser", "tests", *sys.argv[2:])
 
 
+def cluster() -> None:
+    """Start the single-node Slurm of scripts/slurm_local.sh (installing it once, as root)
+    and run the tests marked slurm; stop it again if it was not running before."""
+    ensure_env()
+    script = ROOT / "scripts" / "slurm_local.sh"
+    running = subprocess.call(["bash", str(script), "status"]) == 0
+    if not running:
+        sh("bash", script, "start")
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    try:
+        sh(PYTHON, "-m", "pytest", "-m", "slurm", "tests", *sys.argv[2:], env=env)
+    finally:
+        if not running:
+            sh("bash", script, "stop")
+
+
 def warm() -> None:
     """Execute every notebook once (outputs are not saved) so that the result cache holds
     every default figure and every panel's first setting."""
@@ -121,6 +138,7 @@ if __name__ == "__main__":
         "lab": lab,
         "test": test,
         "browser": browser,
+        "cluster": cluster,
         "bench": bench,
         "warm": warm,
         "html": html,

@@ -8,8 +8,8 @@ Prints: the wall time of 5 seeds divided by 1 seed for class-incremental runs (f
 DER) and a plasticity run (backprop), measured in this one process (target <= 2.0); a whole
 ``python -m cl_teach run`` process on digits against ``python -c "import torch"`` (target
 <= 2.0x); the shared loop's overhead against a bare PyTorch loop (<= 15 %); a fresh and a
-cached panel answer (<= 10 s, <= 0.5 s); each notebook's Run-all time from a cold cache with
-5 seeds (target <= 60 s).
+cached panel answer (<= 10 s, <= 0.5 s); the time spent writing checkpoints at task
+boundaries; each notebook's Run-all time from a cold cache with 5 seeds (target <= 60 s).
 """
 
 from __future__ import annotations
@@ -166,6 +166,42 @@ def loop_overhead(repeats: int = 5) -> None:
     )
 
 
+def checkpoint_overhead() -> None:
+    """The time a run spends writing its checkpoints (one at every task boundary), 5 seeds
+    from a cold cache. (Timed inside the run: the difference of two whole runs drowns in
+    the noise of a shared machine.)"""
+    from cl_teach import checkpoint
+    from cl_teach.config import RunConfig
+    from cl_teach.experiment import run_seeds
+    from cl_teach.plasticity import PlasticityConfig, run_plasticity_seeds
+
+    seeds, save, spent = [0, 1, 2, 3, 4], checkpoint.save, []
+
+    def timed_save(where, state):
+        start = time.perf_counter()
+        save(where, state)
+        spent.append(time.perf_counter() - start)
+
+    cases = {
+        "DER, digits, budget 200": lambda: run_seeds(
+            RunConfig(method="der", budget=200), seeds, progress=False
+        ),
+        "continual backprop, 30 permuted tasks": lambda: run_plasticity_seeds(
+            PlasticityConfig(method="cbp"), seeds
+        ),
+    }
+    checkpoint.save = timed_save
+    try:
+        for name, train in cases.items():
+            fresh_cache()
+            spent.clear()
+            whole = best_of(train, 1)
+            print(f"checkpoints: {name:38} {len(spent)} written in {sum(spent):.2f} s of "
+                  f"{whole:.2f} s ({100 * sum(spent) / whole:.1f} %)", flush=True)  # fmt: skip
+    finally:
+        checkpoint.save = save
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks", nargs="*", help="only these notebooks (stems)")
@@ -175,6 +211,7 @@ def main() -> None:
     startup()
     seeds_ratio()
     loop_overhead()
+    checkpoint_overhead()
     widget_times()
     if not args.skip_notebooks:
         notebook_times(args.notebooks)

@@ -14,9 +14,11 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 _cached_only = False
 
@@ -54,7 +56,8 @@ def cache_dir() -> Path:
 #: the package's modules that only show, check or launch results (paths under cl_teach/):
 #: a change to them cannot change a run's numbers
 PRESENTATION = ("lessons/", "widgets/", "exercises/", "presets/", "plots.py", "plasticity/plots.py",
-                "course.py", "cli.py", "__main__.py", "reproduce.py", "envcheck.py")  # fmt: skip
+                "course.py", "cli.py", "__main__.py", "reproduce.py", "envcheck.py",
+                "executors.py", "sweep.py")  # fmt: skip
 
 
 def computing_files() -> list[Path]:
@@ -92,13 +95,21 @@ def load(kind: str, config: dict) -> dict | None:
 
 
 def save(kind: str, config: dict, payload: dict) -> None:
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    write_atomic(
+        cache_dir() / f"{key(kind, config)}.json", lambda f: f.write(json.dumps(payload).encode())
+    )
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """``write(file)`` into a temporary file beside ``path``, renamed to ``path`` when
+    complete: readers (and other processes writing the same path) see the old file or the
+    whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f)
-        os.replace(tmp, folder / f"{key(kind, config)}.json")
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,4 +1,4 @@
-"""The command line: ``python -m cl_teach run|memory|plasticity|download ...``.
+"""The command line: ``python -m cl_teach run|memory|plasticity|reproduce|sweep|download ...``.
 
 The options of ``run`` are the fields of :class:`cl_teach.config.RunConfig`, so every
 setting a notebook widget changes can be given here too.
@@ -17,11 +17,12 @@ from .config import RunConfig
 from .data import DATASETS, DatasetUnavailableError
 
 
-def _add_config_options(parser: argparse.ArgumentParser, config_cls) -> None:
+def _add_config_options(parser: argparse.ArgumentParser, config_cls, grid: bool = False) -> None:
     """One option per dataclass field: ``lr`` -> ``--lr``; a bool field that defaults to
     True gets the off-switch named in its metadata (``--no-freeze``). An option that may be
     empty takes ``none``. Only the options given appear in the parsed namespace, so they
-    override a preset and the rest keep the preset's (or the config's) values."""
+    override a preset and the rest keep the preset's (or the config's) values. With
+    ``grid`` (a sweep), an option of one value takes comma-separated values (a list)."""
     hints = typing.get_type_hints(config_cls)
     for f in dataclasses.fields(config_cls):
         kind, meta = hints[f.name], dict(f.metadata)
@@ -41,7 +42,12 @@ def _add_config_options(parser: argparse.ArgumentParser, config_cls) -> None:
         nargs = "*" if typing.get_origin(kind) is tuple else None
         item = typing.get_args(kind)[0] if nargs else kind
         parse = _or_none(item) if optional else item
-        parser.add_argument(flag, type=parse, nargs=nargs, help=meta["help"], **common)
+        action = "store"
+        if grid:  # a list is an axis of the grid; a tuple option's value is a tuple
+            parse, action = (parse, _Tuple) if nargs else (_values(parse), "store")
+        parser.add_argument(
+            flag, type=parse, nargs=nargs, action=action, help=meta["help"], **common
+        )
 
 
 def _or_none(kind):
@@ -50,6 +56,19 @@ def _or_none(kind):
 
     parse.__name__ = kind.__name__
     return parse
+
+
+class _Tuple(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, tuple(values))
+
+
+def _values(parse):
+    def values(text: str) -> list:
+        return [parse(v) for v in text.split(",")]
+
+    values.__name__ = parse.__name__
+    return values
 
 
 def _config_from(args: argparse.Namespace, kind: str):
@@ -228,13 +247,102 @@ def _presets(args) -> None:
 def _reproduce(args) -> None:
     from pathlib import Path
 
-    from .reproduce import reproduce
+    from .reproduce import reproduce, runs
 
     overrides = {"epochs": args.epochs, "train_per_class": args.train_per_class,
                  "device": args.device, "scenario": args.scenario, "tasks": args.tasks}  # fmt: skip
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    root = Path(args.results) if args.results else None
-    print(reproduce(args.group, _seeds(args, None), overrides, root))
+    seeds = _seeds(args, None)
+    if _dispatch(args, runs(args.group, seeds, overrides)):
+        root = Path(args.results) if args.results else None
+        print(reproduce(args.group, seeds, overrides, root))
+
+
+def _sweep(args) -> None:
+    from .executors import Run
+    from .presets import config
+    from .reproduce import HEADLINE
+    from .sweep import label, points, table, varied
+
+    given, kind = _given(args, args.kind), args.kind
+    names = varied(given)
+    settings = {label(p, names): (p, config(args.preset, kind, explicit=True, **p))
+                for p in points(given)}  # fmt: skip
+    seeds = {name: _seeds(args, cfg) for name, (_, cfg) in settings.items()}
+    runs = [Run(kind, cfg.replace(seed=s), name)
+            for name, (_, cfg) in settings.items() for s in seeds[name]]  # fmt: skip
+    if not _dispatch(args, runs):
+        return
+    rows = []
+    for name, (point, cfg) in settings.items():
+        per_seed = _results(kind, cfg, seeds[name], progress=args.executor == "inline")
+        summary = over_seeds(per_seed, HEADLINE[kind])
+        summary["per_seed"] = {n: [r[n] for r in per_seed] for n in HEADLINE[kind]}
+        rows.append({"settings": {k: point[k] for k in names}, "config": cfg.to_dict(), **summary})
+    _emit({"kind": kind, "varied": names, "points": rows}, args.json)
+    if args.json != "-":
+        print(table(rows, names, HEADLINE[kind]), end="")
+
+
+def _results(kind: str, cfg, seeds: list[int], progress) -> list[dict]:
+    """Each seed's result as JSON (read from the cache when there)."""
+    if kind == "run":
+        from .experiment import run_seeds
+
+        return [r.to_json() for r in run_seeds(cfg, seeds, progress=progress)]
+    from .plasticity import run_plasticity_seeds
+
+    results = run_plasticity_seeds(cfg, seeds, progress=progress)
+    return [{k: v for k, v in r.items() if k != "cached"} for r in results]
+
+
+def _dispatch(args, runs) -> bool:
+    """``--status``, ``--collect``, ``--no-wait`` and the executors of a multi-run command.
+    False when the command ends here (states shown, jobs submitted without waiting); else
+    every run is done (``inline``: the command runs them itself) and it goes on."""
+    from .executors import Executor
+
+    executor = Executor(args.executor, args.slurm_folder, args.slurm_partition,
+                        args.slurm_gpus_per_task, args.slurm_time,
+                        args.slurm_array_parallelism, args.slurm_account)  # fmt: skip
+    if args.status:
+        print(executor.status(runs))
+        return False
+    if args.collect:
+        executor.require_done(runs)
+    elif args.no_wait:
+        jobs = executor.submit(runs)
+        ids = sorted({job.job_id.split("_")[0] for _, job in jobs})
+        print(f"submitted {len(jobs)} of {len(runs)} runs (Slurm job {', '.join(ids) or '-'}; "
+              f"the others are cached or the same run); logs in {executor.logs}\n"
+              "the same command with --status shows each run's state, with --collect it "
+              "writes the results when all are done")  # fmt: skip
+        return False
+    elif args.executor != "inline":
+        executor.run(runs)
+    return True
+
+
+def _add_executor_options(p: argparse.ArgumentParser) -> None:
+    from .executors import EXECUTORS
+
+    p.add_argument("--executor", choices=EXECUTORS, default="inline",
+                   help="inline: this process (default); local: one process per GPU; "
+                        "slurm: a Slurm job array through submitit")  # fmt: skip
+    p.add_argument("--slurm-partition", help="Slurm partition")
+    p.add_argument("--slurm-gpus-per-task", type=int, default=0, help="GPUs of each run")
+    p.add_argument("--slurm-time", type=int, default=360,
+                   help="minutes per run (default 360); a run out of time is requeued and "
+                        "resumes from its last finished task")  # fmt: skip
+    p.add_argument("--slurm-array-parallelism", type=int, default=256,
+                   help="runs of the array at once (default 256)")  # fmt: skip
+    p.add_argument("--slurm-account", help="Slurm account to charge")
+    p.add_argument("--slurm-folder", help="folder for the jobs' logs, on a shared filesystem "
+                   "(default: <cache>/jobs)")  # fmt: skip
+    p.add_argument("--no-wait", action="store_true", help="submit the jobs and return")
+    p.add_argument("--status", action="store_true", help="show each run's state and end")
+    p.add_argument("--collect", action="store_true",
+                   help="write the results from the cache once every run is done")  # fmt: skip
 
 
 def _download(args) -> None:
@@ -289,7 +397,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", type=int, help="override a plasticity group's number of tasks")
     p.add_argument("--device", help="auto|cpu|cuda")
     p.add_argument("--results", help="folder for the results (default results/)")
+    _add_executor_options(p)
     p.set_defaults(func=_reproduce)
+
+    p = sub.add_parser("sweep", help="a grid of settings (comma-separated values) over seeds")
+    kinds = p.add_subparsers(dest="kind", required=True)
+    for kind, cls in (("run", RunConfig), ("plasticity", PlasticityConfig)):
+        q = kinds.add_parser(kind, help=f"a grid of `{kind}` settings, e.g. --budget 20,200")
+        q.add_argument("--preset", help="start from a paper's setting")
+        _add_config_options(q, cls, grid=True)
+        q.add_argument("--seeds", metavar="N|A-B", help=SEEDS_HELP)
+        q.add_argument("--json", metavar="PATH|-", help="write the table as JSON (- = stdout)")
+        _add_executor_options(q)
+        q.set_defaults(func=_sweep)
 
     p = sub.add_parser("download", help="download datasets into the data folder")
     p.add_argument("datasets", nargs="+", choices=[d for d in DATASETS if d != "digits"])

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import cache
+from . import cache, checkpoint
 from .config import RunConfig
 from .data import Stream, load_dataset
 from .equal_memory import exemplars_at
@@ -24,7 +24,7 @@ from .layers import count_parameters
 from .memory import model_bytes
 from .methods import METHODS, method_class
 from .metrics import average_incremental_accuracy, backward_transfer, forgetting, per_class_accuracy
-from .train import fit, reproducible, resolve_device
+from .train import device_kind, fit, reproducible, resolve_device
 
 #: seeds trained side by side at most (more are run in groups of this size)
 SEEDS_PER_PASS = 10
@@ -117,10 +117,13 @@ def run_seeds(cfg: RunConfig, seeds, *, use_cache: bool = True, progress=True) -
     if missing:
         cache.may_train(f"{cfg.method}, seeds {missing}")
     for k in range(0, len(missing), SEEDS_PER_PASS):
-        for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
+        group = missing[k : k + SEEDS_PER_PASS]
+        saved = checkpoint.path("run", _key(cfg), group) if use_cache else None
+        for result in _train(cfg, group, progress, saved):
             if use_cache:
                 cache.save("run", _key(cfg.replace(seed=result.seed)), result.to_json())
             results[result.seed] = result
+        checkpoint.remove(saved)
     return [results[s] for s in seeds]
 
 
@@ -145,10 +148,12 @@ def _key(cfg: RunConfig) -> dict:
         method_class(cfg.method).options
     )
     key = {k: v for k, v in cfg.to_dict().items() if k not in others}
-    return {**key, "device": resolve_device(cfg.device).type}
+    return {**key, "device": device_kind(cfg.device)}
 
 
-def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
+def _train(cfg: RunConfig, seeds: list[int], progress, saved=None) -> list[Result]:
+    """Train ``seeds`` side by side through the stream; with ``saved`` (a checkpoint path),
+    save the state after every task but the last and resume from it if it exists."""
     start = time.perf_counter()
     if cfg.memory_budget is not None:  # exemplars: what the final model leaves of the bytes
         cfg = cfg.replace(budget=exemplars_at(cfg))
@@ -156,16 +161,26 @@ def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
     reproducible(device)
     dataset = load_dataset(cfg.dataset)
     stream = Stream(dataset, cfg.scenario, cfg.class_order_seed, device, cfg.train_per_class)
-    method = method_class(cfg.method)(cfg, stream, device, seeds)
     S, T, n_classes = len(seeds), len(stream), stream.info.num_classes
-
-    R = np.full((S, T, T), np.nan)
-    per_class = np.full((S, T, n_classes), np.nan)
-    norms = np.full((S, T, n_classes), np.nan)
-    task_acc, n_params = np.zeros((S, T)), []
     schedules = [cfg.schedule(t) for t in range(T)]
     bar = Progress(progress, sum(s["epochs"] for s in schedules), f"{cfg.method} {cfg.scenario}")
-    for task, schedule in zip(stream.tasks, schedules, strict=True):
+
+    state = checkpoint.load(saved) or {
+        "done": 0,  # tasks finished
+        "method": method_class(cfg.method)(cfg, stream, device, seeds),
+        "R": np.full((S, T, T), np.nan),
+        "per_class": np.full((S, T, n_classes), np.nan),
+        "norms": np.full((S, T, n_classes), np.nan),
+        "task_acc": np.zeros((S, T)),
+        "n_params": [],
+        "seconds": 0.0,  # spent before this resumption
+    }
+    method, R, per_class, norms = (state[k] for k in ("method", "R", "per_class", "norms"))
+    task_acc, n_params, done = state["task_acc"], state["n_params"], state["done"]
+    if done:  # resumed: the data is not in the checkpoint
+        method.stream, method.task = stream, stream.tasks[done - 1]
+        bar.update(sum(s["epochs"] for s in schedules[:done]))
+    for task, schedule in zip(stream.tasks[done:], schedules[done:], strict=True):
         method.before_task(task)
         method.optimizer = method.make_optimizer(schedule["weight_decay"])
         fit(
@@ -194,9 +209,12 @@ def _train(cfg: RunConfig, seeds: list[int], progress) -> list[Result]:
             task_acc[s, i] = float((pred[s] == y).mean())
         n_params.append(count_parameters(method.model))
         norms[:, i, :seen] = method.classifier_weight().detach().norm(dim=-1).cpu().numpy()
+        if i < T - 1:
+            seconds = state["seconds"] + time.perf_counter() - start
+            checkpoint.save(saved, {**state, "done": i + 1, "seconds": seconds})
     bar.close()
 
-    seconds = time.perf_counter() - start
+    seconds = state["seconds"] + time.perf_counter() - start
     return [
         Result(
             method=cfg.method,

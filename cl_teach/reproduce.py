@@ -4,7 +4,8 @@ papers' numbers.
 A group is every preset whose file lists it under ``groups`` (for example
 ``pycil-b0inc10``: fine-tuning, replay, EWC, DER and MEMO on PyCIL's CIFAR-100 B0Inc10).
 Each preset runs over the seeds asked for (overrides such as ``epochs`` apply to all, for
-a short trial) and is stored as ``results/GROUP/PRESET.json`` with the machine and the
+a short trial), in this process or as jobs of an executor (:func:`runs`, ``--executor``),
+and is stored as ``results/GROUP/PRESET.json`` with the machine and the
 date; ``results/GROUP/table.md`` sets the runs beside the numbers the preset's
 ``[paper]`` table quotes, with their sources. Notebooks show stored results beside their
 offline runs (:func:`stored`), labelled as paper-scale results.
@@ -49,6 +50,20 @@ def machine() -> dict:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {"platform": platform.platform(), "python": platform.python_version(),
             "torch": torch.__version__, "gpu": gpu}  # fmt: skip
+
+
+def runs(group_name: str, seeds: list[int], overrides: dict):
+    """The runs of a group, one per preset and seed, for an executor
+    (:mod:`cl_teach.executors`)."""
+    from .executors import Run
+    from .presets import config
+
+    out = []
+    for name in group(group_name):
+        kind = load(name)["kind"]
+        cfg = config(name, kind, **overrides)
+        out += [Run(kind, cfg.replace(seed=s), name) for s in seeds]
+    return out
 
 
 def run_preset(name: str, seeds: list[int], overrides: dict, progress=True) -> dict:

@@ -190,6 +190,15 @@ def reproducible(device: torch.device) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def device_kind(device: str) -> str:
+    """The kind of device (``cpu`` or ``cuda``) a run asking for ``device`` trains on here,
+    without requiring it: a cache key, so that a machine without a GPU (a cluster's login
+    node) finds the results of ``--device cuda`` runs."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

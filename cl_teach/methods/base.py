@@ -36,6 +36,11 @@ class Method(Learner):
         self.model = self.build_model().to(device)
         self.task: Task | None = None
 
+    def __getstate__(self) -> dict:
+        """What a checkpoint keeps (:mod:`cl_teach.checkpoint`): everything but the data,
+        which a resumed run loads again."""
+        return {**self.__dict__, "stream": None, "task": None}
+
     # --- building -------------------------------------------------------------------
     def make_backbone(self):
         return make_backbone(self.backbone_name, self.stream.info.shape, self.random("init"))

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 
 import torch
 
-from .. import cache
+from .. import cache, checkpoint
 from ..data import ImageData, dataset_info
 from ..experiment import SEEDS_PER_PASS, Progress, one_thread_on_cpu, run_grid
-from ..train import SeedRandom, fit, reproducible, resolve_device
+from ..train import SeedRandom, device_kind, fit, reproducible, resolve_device
 from .backprop import Backprop, HeadReset
 from .config import PlasticityConfig
 from .continual_backprop import ContinualBackprop
@@ -46,14 +46,14 @@ def make_learner(cfg: PlasticityConfig, random: SeedRandom, device) -> Backprop:
 
 
 def learn_tasks(
-    cfg: PlasticityConfig, seeds, device, progress=None
+    cfg: PlasticityConfig, seeds, device, progress=None, start: int = 0, learner=None
 ) -> Iterator[tuple[int, PlasticityTask, Backprop]]:
     """Train the seeds' networks through the tasks; after each task yield its index, the
-    task and the learner. Each task restarts the learning rate and its schedule."""
-    random = SeedRandom(seeds)
+    task and the learner. Each task restarts the learning rate and its schedule. A resumed
+    run starts at task ``start`` with the ``learner`` of its checkpoint."""
+    random = SeedRandom(seeds) if learner is None else learner.random
     augment = dataset_info(cfg.dataset).augment
-    learner = None
-    for t, task in enumerate(task_sequence(cfg, random, device)):
+    for t, task in enumerate(task_sequence(cfg, random, device, start), start):
         if learner is None or cfg.method == "retrain":
             learner = make_learner(cfg, random, device)
         learner.start_task(t)
@@ -111,10 +111,13 @@ def run_plasticity_seeds(
     if missing:
         cache.may_train(f"{cfg.method}, seeds {missing}")
     for k in range(0, len(missing), SEEDS_PER_PASS):
-        for result in _train(cfg, missing[k : k + SEEDS_PER_PASS], progress):
+        group = missing[k : k + SEEDS_PER_PASS]
+        saved = checkpoint.path("plasticity", _key(cfg), group) if use_cache else None
+        for result in _train(cfg, group, progress, saved):
             if use_cache:
                 cache.save("plasticity", _key(cfg.replace(seed=result["seed"])), result)
             results[result["seed"]] = {**result, "cached": False}
+        checkpoint.remove(saved)
     return [results[s] for s in seeds]
 
 
@@ -125,7 +128,7 @@ def run_plasticity_grid(configs: dict[str, PlasticityConfig], seeds, *, progress
 
 def _key(cfg: PlasticityConfig) -> dict:
     """The cache key: the settings that change the run, and the device kind."""
-    return {**cfg.relevant(), "device": resolve_device(cfg.device).type}
+    return {**cfg.relevant(), "device": device_kind(cfg.device)}
 
 
 MEASURES = (
@@ -140,14 +143,24 @@ MEASURES = (
 )
 
 
-def _train(cfg: PlasticityConfig, seeds: list[int], progress) -> list[dict]:
+def _train(cfg: PlasticityConfig, seeds: list[int], progress, saved=None) -> list[dict]:
+    """Train ``seeds`` side by side through the tasks; with ``saved`` (a checkpoint path),
+    save the state after every task but the last and resume from it if it exists."""
     start = time.perf_counter()
-    device, S = resolve_device(cfg.device), len(seeds)
+    device, S, T = resolve_device(cfg.device), len(seeds), number_of_tasks(cfg)
     reproducible(device)
-    bar = Progress(progress, cfg.epochs * number_of_tasks(cfg), f"{cfg.method} {cfg.setting}")
-    out = [{k: [] for k in MEASURES} for _ in seeds]
-    replaced_before = [0] * S
-    for _, task, learner in learn_tasks(cfg, seeds, device, bar):
+    bar = Progress(progress, cfg.epochs * T, f"{cfg.method} {cfg.setting}")
+    state = checkpoint.load(saved) or {
+        "done": 0,  # tasks finished
+        "learner": None,
+        "out": [{k: [] for k in MEASURES} for _ in seeds],  # measured so far
+        "replaced_before": [0] * S,
+        "seconds": 0.0,  # spent before this resumption
+    }
+    bar.update(cfg.epochs * state["done"])
+    out, replaced_before = state["out"], state["replaced_before"]
+    tasks = learn_tasks(cfg, seeds, device, bar, state["done"], state["learner"])
+    for t, task, learner in tasks:
         probe = task.train.to_float(task.train.x[:, : cfg.probe_size]).expand(S, -1, -1, -1, -1)
         measured = zip(
             accuracy(learner.model, task.test, S),
@@ -162,8 +175,11 @@ def _train(cfg: PlasticityConfig, seeds: list[int], progress) -> list[dict]:
             replaced_before[s] = units
             for k, v in diagnostics.items():
                 o[k].append(v)
+        if t < T - 1:
+            seconds = state["seconds"] + time.perf_counter() - start
+            checkpoint.save(saved, {**state, "done": t + 1, "learner": learner, "seconds": seconds})
     bar.close()
-    seconds = time.perf_counter() - start
+    seconds = state["seconds"] + time.perf_counter() - start
     units = [learner.unit_state(s) for s in range(S)]
     return [
         {

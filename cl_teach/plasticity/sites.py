@@ -11,6 +11,7 @@ the block's inner ReLU, ``backbone.layer1.0.relu#2`` its output.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 
@@ -29,14 +30,19 @@ class Sites:
             raise ValueError("the network has no nn.ReLU modules to measure")
         self.measure = measure
         self.calls: list[tuple[str, object]] = []
-        self.handles = [model.register_forward_pre_hook(lambda *_: self.calls.clear())]
-        self.handles += [m.register_forward_hook(self._hook(name)) for m, name in modules.items()]
+        # hooks are bound methods, not closures, so that a network with them pickles
+        # (a checkpoint holds continual backprop's network)
+        self.handles = [model.register_forward_pre_hook(self._start)]
+        self.handles += [
+            m.register_forward_hook(functools.partial(self._record, name))
+            for m, name in modules.items()
+        ]
 
-    def _hook(self, name: str):
-        def hook(_module, _inputs, output):
-            self.calls.append((name, self.measure(output.detach())))
+    def _start(self, *_) -> None:
+        self.calls.clear()
 
-        return hook
+    def _record(self, name: str, _module, _inputs, output) -> None:
+        self.calls.append((name, self.measure(output.detach())))
 
     def values(self) -> dict[str, object]:
         counts = Counter(name for name, _ in self.calls)

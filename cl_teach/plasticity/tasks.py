@@ -36,14 +36,15 @@ class PlasticityTask:
 
 
 def task_sequence(
-    cfg: PlasticityConfig, random: SeedRandom, device: torch.device
+    cfg: PlasticityConfig, random: SeedRandom, device: torch.device, start: int = 0
 ) -> Iterator[PlasticityTask]:
-    """The tasks of ``cfg.setting``, made one at a time (a permuted task holds S copies of
-    the dataset)."""
+    """The tasks of ``cfg.setting`` from task ``start`` on, made one at a time (a permuted
+    task holds S copies of the dataset). A resumed run passes ``start`` with the generators
+    of its checkpoint, which continue where the first ``start`` tasks left them."""
     data = load_dataset(cfg.dataset)
     if cfg.setting == "incremental":
-        return incremental_tasks(cfg, data, device)
-    return permuted_tasks(cfg, data, random("tasks"), device)
+        return incremental_tasks(cfg, data, device, start)
+    return permuted_tasks(cfg, data, random("tasks"), device, start)
 
 
 def number_of_tasks(cfg: PlasticityConfig) -> int:
@@ -55,17 +56,21 @@ def number_of_tasks(cfg: PlasticityConfig) -> int:
     return dataset_info(cfg.dataset).num_classes // cfg.classes_per_task
 
 
-def incremental_tasks(cfg: PlasticityConfig, data: Dataset, device) -> Iterator[PlasticityTask]:
+def incremental_tasks(
+    cfg: PlasticityConfig, data: Dataset, device, start: int = 0
+) -> Iterator[PlasticityTask]:
     n, cpt = data.info.num_classes, cfg.classes_per_task
     scenario = f"B{cpt}Inc{cpt}" if cpt < n else f"B0Inc{cpt}"
     stream = Stream(data, scenario, cfg.class_order_seed, device, cfg.train_per_class)
     if cfg.tasks is not None and cfg.tasks > len(stream):
         raise ValueError(f"tasks={cfg.tasks}: the stream has only {len(stream)} tasks")
-    for t in range(cfg.tasks or len(stream)):
+    for t in range(start, cfg.tasks or len(stream)):
         yield PlasticityTask(stream.joint(t), stream.joint(t, "test"), stream.seen_classes(t))
 
 
-def permuted_tasks(cfg: PlasticityConfig, data: Dataset, gens, device) -> Iterator[PlasticityTask]:
+def permuted_tasks(
+    cfg: PlasticityConfig, data: Dataset, gens, device, start: int = 0
+) -> Iterator[PlasticityTask]:
     n_classes = data.info.num_classes
     pixels = math.prod(data.info.shape[1:])
     train = (
@@ -74,7 +79,7 @@ def permuted_tasks(cfg: PlasticityConfig, data: Dataset, gens, device) -> Iterat
         else first_per_class(data.train, cfg.train_per_class)
     )
     train, test = train.to(device), data.test.to(device)
-    for _ in range(number_of_tasks(cfg)):
+    for _ in range(start, number_of_tasks(cfg)):
         perms, labels = [], []
         for g in gens:  # each seed draws from its own generator
             perms.append(torch.randperm(pixels, generator=g))
