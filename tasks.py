@@ -1,7 +1,8 @@
 """The two commands of the collection (standard library only, so a fresh Python runs it).
 
 python3 tasks.py lab     # first use: make .venv and install; then open JupyterLab
-python3 tasks.py test    # ruff, the package tests, every notebook under nbval
+python3 tasks.py test    # ruff, the package tests, every notebook under nbval, the claims
+                         # on two blocks of seeds (0-4, then 5-9)
 python3 tasks.py browser # the notebooks in a real JupyterLab, in headless Chromium
 python3 tasks.py cluster # a single-node Slurm on this machine, and the tests of jobs on it
 python3 tasks.py bench   # the timing figures of benchmarks/
@@ -70,11 +71,19 @@ def lab() -> None:
     )
 
 
+#: the second block of seeds the claims are checked on (the first, 0-4, is the notebooks')
+SECOND_BLOCK = "5-9"
+
+
 def test() -> None:
+    """ruff; the package tests, the claims on seeds 0-4 and every notebook under nbval;
+    then the claims again on a second block of seeds (a claim must hold on any block)."""
     ensure_env()
     env = {**os.environ, "MPLBACKEND": "Agg"}
     sh(BIN / "ruff", "check", ".")
     sh(PYTHON, "-m", "pytest", "--nbval-lax", "tests", "notebooks", *sys.argv[2:], env=env)
+    sh(PYTHON, "-m", "pytest", "tests/claims", "--claim-seeds", SECOND_BLOCK, *sys.argv[2:],
+       env=env)  # fmt: skip
 
 
 def browser() -> None:
