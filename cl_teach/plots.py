@@ -62,7 +62,8 @@ MAX_PANELS = 4
 def too_small(fig) -> list[str]:
     """What keeps ``fig`` from reading well on a projector: each visible text smaller than
     ``TEXT_PX`` pixels when the figure is shown ``PROJECTOR_PX`` pixels wide, and more than
-    ``MAX_PANELS`` panels. Empty: the figure is fine."""
+    ``MAX_PANELS`` panels (axes with their axis drawn, colour bars not counted; a grid of
+    pictures without axes is one). Empty: the figure is fine."""
     from matplotlib.text import Text
 
     fig.canvas.draw()  # tick labels exist once drawn
@@ -74,7 +75,7 @@ def too_small(fig) -> list[str]:
         if t.get_fontsize() / points_per_px < TEXT_PX - 1e-6
     ]
     colorbars = {ax for ax in fig.axes if hasattr(ax, "_colorbar")}
-    panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data() and ax not in colorbars]
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison and ax not in colorbars]
     if len(panels) > MAX_PANELS:
         found.append(f"{len(panels)} panels (at most {MAX_PANELS})")
     return found
