@@ -27,6 +27,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 OPENED = "04_memo"  # the page opened in Chromium: the most figures, and a panel
 MIN_FIGURES = 4  # its inline figures
 EXPORT_TIMEOUT_S = 1800  # every notebook from a cold cache, one after another
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 # Every inline figure of the page, as the browser decoded it.
 FIGURES = """() => [...document.querySelectorAll('img[src^="data:image/"]')]
@@ -69,17 +70,17 @@ def test_every_page_has_inline_figures_and_its_panel_note(exported):
 @pytest.mark.browser
 def test_no_notebook_shows_the_same_figure_twice(exported):
     """Run All draws each figure once: a panel waits for Run instead of redrawing the figure
-    above it (compared byte for byte, in the runs the pages were made from)."""
+    above it (compared byte for byte, in the runs the pages were made from: the cells'
+    outputs and the panels' stored outputs)."""
     import nbformat
 
     for notebook in NOTEBOOKS:
         nb = nbformat.read(exported / ".executed" / notebook.name, as_version=4)
-        figures = [
-            "".join(output["data"]["image/png"].split())
-            for cell in nb.cells
-            for output in cell.get("outputs", [])
-            if "image/png" in output.get("data", {})
-        ]
+        state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+        outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
+        outputs += [o for m in state.values() for o in m["state"].get("outputs", [])]
+        figures = ["".join(o["data"]["image/png"].split()) for o in outputs
+                   if "image/png" in o.get("data", {})]  # fmt: skip
         twice = len(figures) - len(set(figures))
         assert not twice, f"{notebook.stem} shows {twice} figure(s) twice"
 
