@@ -1,15 +1,20 @@
-"""Test-wide settings: a non-interactive plot backend, a throw-away result cache (unless
-``CL_TEACH_CACHE`` names one: CI shares its cache with the browser tests), and the seed
-block of the claims tests (``--claim-seeds 5-9``; default 0-4, the notebooks' seeds)."""
+"""Test-wide settings: a non-interactive plot backend, one CPU thread, a throw-away result
+cache (unless ``CL_TEACH_CACHE`` names one: CI shares its cache with the browser tests),
+and the seed block of the claims tests (``--claim-seeds 5-9``; default 0-4, the notebooks'
+seeds)."""
 
 import os
 import tempfile
 
 import matplotlib
 import pytest
+import torch
 from cifar_files import write_cifar
 
 matplotlib.use("Agg")
+# One CPU thread, as every run of the package uses (cl_teach.experiment.one_thread_on_cpu):
+# tests that drive a network by hand would otherwise contend for the cores.
+torch.set_num_threads(1)
 os.environ.setdefault("CL_TEACH_CACHE", tempfile.mkdtemp(prefix="cl_teach-cache-"))
 
 
