@@ -56,7 +56,7 @@ EXPERIMENTS = {
     "00": (),
     "01": ("forgetting:runs",),
     "02a": ("regularization:runs",),
-    "02b": ("rehearsal:runs",),
+    "02b": ("rehearsal:runs", "rehearsal:one_pass"),
     "03": ("der:runs",),
     "04": ("memo:runs",),
     "05": ("plasticity:runs", "plasticity:small_step"),
@@ -141,7 +141,7 @@ LECTURES = (
                 "02b",
                 30,
                 "accuracy against the budget; equal samples and equal bytes",
-                "Predict the smallest budget's accuracy before the figure.",
+                "Which selection wins at a tenth of the budget? (exercise 2, before the figure)",
                 (
                     Click(
                         "02b",

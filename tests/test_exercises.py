@@ -87,19 +87,36 @@ def test_reservoir_probability(capsys):
     assert "Not quite" in capsys.readouterr().out
 
 
-def _first_pick(features):
-    v = torch.nn.functional.normalize(features, dim=1)
-    return int((v - v.mean(0)).norm(dim=1).argmin())
+def _herding(features, m, normalise=True):
+    v = torch.nn.functional.normalize(features, dim=1) if normalise else features
+    mu, total, chosen = v.mean(0), torch.zeros(v.shape[1]), []
+    for k in range(1, min(m, len(v)) + 1):
+        dist = (mu - (total + v) / k).norm(dim=1)
+        dist[chosen] = float("inf")
+        chosen.append(int(dist.argmin()))
+        total += v[chosen[-1]]
+    return chosen
 
 
-def test_first_herding_pick(capsys):
-    assert ex_rehearsal.check_first_herding_pick(_first_pick)
-    assert ex_rehearsal.check_first_herding_pick(lambda f: torch.tensor(_first_pick(f)))
-    unnormalised = lambda f: int((f - f.mean(0)).norm(dim=1).argmin())  # noqa: E731
-    for wrong in (unnormalised, lambda f: 0, lambda f: None, lambda f: 1 / 0, lambda f: "x", 3):
-        assert ex_rehearsal.check_first_herding_pick(wrong) is False
+def test_herding_exercise(capsys):
+    assert ex_rehearsal.check_herding(_herding)
+    assert ex_rehearsal.check_herding(lambda f, m: torch.tensor(_herding(f, m)))
+
+    def unnormalised(f, m):
+        return _herding(f, m, normalise=False)
+
+    def nearest_only(f, m):  # the m samples nearest the mean: right first pick, then wrong
+        v = torch.nn.functional.normalize(f, dim=1)
+        return (v - v.mean(0)).norm(dim=1).argsort()[:m].tolist()
+
+    def repeats(f, m):
+        return [_herding(f, 1)[0]] * m
+
+    for wrong in (unnormalised, nearest_only, repeats, lambda f, m: None, lambda f, m: 1 / 0,
+                  lambda f, m: "x", 3):  # fmt: skip
+        assert ex_rehearsal.check_herding(wrong) is False
     out = capsys.readouterr().out
-    assert "Not quite" in out and "ZeroDivisionError" in out
+    assert "Correct" in out and "Not quite" in out and "ZeroDivisionError" in out
 
 
 def test_predictions_are_checked_against_the_runs(capsys):
@@ -111,13 +128,18 @@ def test_predictions_are_checked_against_the_runs(capsys):
     assert ex_regularization.check_ewc_prediction("0.2", results)
     for wrong in (0.9, "most", [0.2]):
         assert ex_regularization.check_ewc_prediction(wrong, results) is False
-    tie = {"dark_er": {200: runs(0.9, 0.95)}, "reservoir": {200: runs(0.92, 0.93)}}
-    assert ex_rehearsal.check_dark_er_prediction("no", tie)
-    assert ex_rehearsal.check_dark_er_prediction(" No ", tie)
-    for wrong in ("yes", "maybe", 1):
-        assert ex_rehearsal.check_dark_er_prediction(wrong, tie) is False
-    gain = {"dark_er": {200: runs(0.95, 0.96, 0.97)}, "reservoir": {200: runs(0.9, 0.9, 0.9)}}
-    assert ex_rehearsal.check_dark_er_prediction("yes", gain)
+    level = {"herding": {20: runs(0.8, 0.82)}, "random": {20: runs(0.7, 0.75)},
+             "reservoir": {20: runs(0.72, 0.7)}}  # fmt: skip
+    assert ex_rehearsal.check_selection_prediction(" Herding", level)
+    for wrong in ("random", "reservoir", "herd", 1):
+        assert ex_rehearsal.check_selection_prediction(wrong, level) is False
+    tie = {"dark_er": {200: runs(0.9, 0.95)}, "dark_er_pp": {200: runs(0.9, 0.95)},
+           "reservoir": {200: runs(0.92, 0.93), 325: runs(0.9, 0.9)}}  # fmt: skip
+    gain = {"dark_er": {50: runs(0.95, 0.96, 0.97)}, "dark_er_pp": {50: runs(0.95, 0.96, 0.97)},
+            "reservoir": {50: runs(0.9, 0.91, 0.9), 52: runs(0.9, 0.9, 0.9)}}  # fmt: skip
+    assert ex_rehearsal.check_logits_prediction("no", " Yes", tie, gain)
+    for digits, once in (("yes", "yes"), ("no", "no"), ("maybe", "yes"), (1, "yes")):
+        assert ex_rehearsal.check_logits_prediction(digits, once, tie, gain) is False
     capsys.readouterr()
 
 

@@ -4,11 +4,13 @@ module-scoped fixture (and the result cache) to keep this file fast."""
 
 import json
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from cl_teach import plots
 from cl_teach.cli import main
 from cl_teach.config import RunConfig
 from cl_teach.data import Stream, load_dataset
@@ -93,12 +95,43 @@ def test_reservoir_replay_has_no_per_class_budget():
         run(BASE.replace(method="replay", selection="reservoir", per_class=True, budget=10))
 
 
-def test_the_rehearsal_panel():
-    """The panel of notebook 02b: its curves are the lesson's cached runs, a click trains
-    only the chosen run, the budget axis is ticked at the budgets used."""
+@pytest.fixture(scope="module")
+def lesson():
+    """Notebook 02b's runs, short: two epochs per task on the digits, two seeds."""
     base = rehearsal.SETTING.replace(epochs=2)
-    lesson = rehearsal.runs(base, 2)
+    return base, rehearsal.runs(base, 2), rehearsal.one_pass(base, 2)
+
+
+def test_the_notebooks_figures_read_on_a_projector(lesson):
+    from cl_teach.widgets.rehearsal import draw_bias, draw_budgets, draw_logits
+
+    _, results, passed_once = lesson
+    for fig in (draw_budgets(results), draw_bias(results), draw_logits(results, passed_once)):
+        assert not plots.too_small(fig)
+        for ax in fig.axes:
+            if ax.get_ylabel().startswith("final accuracy"):
+                assert ax.get_ylim()[1] <= 1.0  # bands end where accuracy does
+        plt.close(fig)
+
+
+def test_the_one_pass_setting_compares_at_equal_samples_and_bytes(lesson):
+    _, _, passed_once = lesson
+    assert rehearsal.ONE_PASS.epochs == 1 and rehearsal.ONE_PASS.dataset == "mnist5k"
+    assert sorted(passed_once["reservoir"]) == [50, 52]  # 50 x (784 + 40) // 784
+    assert rehearsal.logit_share(rehearsal.ONE_PASS) == pytest.approx(40 / 784)
+    assert rehearsal.logit_share(rehearsal.SETTING) == pytest.approx(40 / 64)
+    gains = rehearsal.logits_vs_er(passed_once)
+    assert list(gains) == ["Dark ER samples", "DER++ samples", "Dark ER bytes", "DER++ bytes"]
+    assert all(d.n == 2 for d in gains.values())
+    assert "MNIST, one pass, equal bytes" in rehearsal.gain_table(lesson[1], passed_once)
+
+
+def test_the_rehearsal_panel(lesson):
+    """The panel of notebook 02b waits for Run; its curves are the lesson's cached runs, a
+    click trains only the chosen run, the budget axis is ticked at the budgets used."""
+    base, results, _ = lesson
     panel = rehearsal_panel(base, seeds=2)
+    assert panel.result is None and "press Run" in panel.status.value
     panel.button.click()
     assert panel.error is None
     chosen, grid = panel.result["chosen"], panel.result["grid"]
@@ -108,16 +141,17 @@ def test_the_rehearsal_panel():
     ax = panel.figure.axes[0]
     herding = next(line for line in ax.get_lines() if line.get_label() == LABELS["herding"])
     assert list(herding.get_xdata()) == [20, 50, 200]
-    means = [np.mean([r.final_accuracy for r in lesson["herding"][b]]) for b in (20, 50, 200)]
+    means = [np.mean([r.final_accuracy for r in results["herding"][b]]) for b in (20, 50, 200)]
     np.testing.assert_allclose(herding.get_ydata(), means)
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["20", "50", "200", "325"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["20", "50", "200"]
     assert "your run" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not plots.too_small(panel.figure)
 
     panel.controls["method"].value = "dark_er"
     panel.button.click()
     dark = panel.result["chosen"]
     assert dark[0].method == "dark_er" and dark[0].memory_bytes["exemplars"] == 200 * 104
-    assert [r.final_accuracy for r in dark] == [r.final_accuracy for r in lesson["dark_er"][200]]
+    assert [r.final_accuracy for r in dark] == [r.final_accuracy for r in results["dark_er"][200]]
 
 
 def test_the_rehearsal_panel_ranges_hold_the_given_values():
@@ -127,9 +161,11 @@ def test_the_rehearsal_panel_ranges_hold_the_given_values():
     assert alpha.value == pytest.approx(0.3) and alpha.min <= np.log10(0.3) <= alpha.max
 
 
-def test_the_regularization_panel():
+def test_the_regularization_panel(monkeypatch, tmp_path):
     """The panel of notebook 02a: one evaluation at a time; a new lambda trains EWC only;
-    a lambda too large for the step size says so in the status line."""
+    a lambda too large for the step size says so in the status line. (An empty cache: a
+    shared one may hold the new lambda's runs already.)"""
+    monkeypatch.setenv("CL_TEACH_CACHE", str(tmp_path))
     base = regularization.SETTING.replace(epochs=2)
     panel = regularization_panel(base, seeds=2)
     panel.button.click()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from ..lessons import difference
-from ..lessons.rehearsal import SETTING, equal_bytes
+from ..lessons.rehearsal import SELECTIONS, SETTING, equal_bytes, logits_vs_er
 from ..memory import ExemplarMemory, herding
-from . import as_number, as_whole_number, not_answered
+from . import as_number, as_whole_number, fresh_generator, not_answered
+from .der import attempt
 
 
 def check_exemplars_per_class(answer) -> bool:
@@ -31,37 +32,44 @@ def check_exemplars_per_class(answer) -> bool:
     return False
 
 
-def check_first_herding_pick(my_first_pick) -> bool:
-    """Exercise 2: ``my_first_pick(features) -> index`` of the sample herding picks first."""
-    if not_answered(my_first_pick):
+def check_herding(my_herding) -> bool:
+    """Exercise 2: ``my_herding(features, m)``: the indices of the ``m`` samples herding
+    picks, in the order picked, run on fresh features against ``cl_teach.memory.herding``."""
+    if not_answered(my_herding):
         return False
-    if not callable(my_first_pick):
-        print("Please define a function: def my_first_pick(features): ... and pass it.")
-        return False
-    g = torch.Generator().manual_seed(0)
-    for trial in range(5):
-        features = torch.randn(40, 6, generator=g).exp()
-        truth = int(herding(features, 1)[0])
+    g = fresh_generator()
+    for trial, (n, d, m) in enumerate(((40, 6, 1), (30, 5, 8), (25, 12, 25), (60, 3, 10))):
+        features = torch.randn(n, d, generator=g).exp() * torch.rand(n, 1, generator=g)
+        truth = herding(features, m).tolist()
+        ok, mine = attempt(my_herding, features.clone(), m)
+        if not ok or not_answered(mine):
+            return False
         try:
-            mine = my_first_pick(features.clone())
-        except Exception as err:  # the student's code failed: say how, do not raise
-            print(f"Your function raised {type(err).__name__}: {err}")
-            return False
-        if not_answered(mine):
-            return False
-        mine = as_whole_number(int(mine) if isinstance(mine, torch.Tensor) else mine)
-        if mine is None:
+            mine = [int(i) for i in torch.as_tensor(mine).flatten().tolist()]
+        except (TypeError, ValueError):
+            print("Please return the picked indices (a list or a tensor of whole numbers).")
             return False
         if mine != truth:
-            print(
-                f"Not quite: on test {trial + 1} herding picks sample {truth}, you picked "
-                f"{mine}. Hint: L2-normalise each feature vector first, then take the sample "
-                "nearest the mean of the normalised vectors."
+            pairs = enumerate(zip(mine, truth, strict=False))
+            first = next((k for k, (a, b) in pairs if a != b), None)
+            where = (
+                f"you return {len(mine)} indices for m = {m}"
+                if first is None
+                else f"pick {first + 1} is sample {truth[first]}, you picked {mine[first]}"
             )
+            hint = (
+                "L2-normalise each feature vector before anything else."
+                if first == 0
+                else "At step k, add each candidate to the sum of the chosen ones, divide by "
+                "k, and take the candidate whose mean lands nearest the class mean; never pick "
+                "a sample twice."
+            )
+            print(f"Not quite: on test {trial + 1} ({n} samples, m = {m}) {where}. {hint}")
             return False
     print(
-        "Correct: the first exemplar is the sample nearest the class mean; each next one "
-        "is chosen so that the running mean of the chosen stays near the class mean."
+        "Correct: your herding picks what the package's does, in the same order. The first "
+        "pick is the sample nearest the class mean; each next one keeps the running mean of "
+        "the chosen near it, so shrinking the memory to its first picks keeps it representative."
     )
     return True
 
@@ -108,21 +116,46 @@ def check_equal_bytes(answer) -> bool:
     return False
 
 
-def check_dark_er_prediction(prediction, results) -> bool:
+def check_logits_prediction(digits, one_pass, results: dict, passed_once: dict) -> bool:
     """Exercise 5 (predict, then run): does Dark ER end clearly above ER with the same number
-    of samples ("yes" or "no")?"""
+    of samples, on the digits (``results``) and in one pass over MNIST (``passed_once``)?
+    Each answer "yes" or "no"."""
+    answers = {"digits": digits, "one pass": one_pass}
+    if any(not_answered(a) for a in answers.values()):
+        return False
+    choices = {k: str(a).strip().lower() for k, a in answers.items()}
+    if any(c not in ("yes", "no") for c in choices.values()):
+        print(f"Please answer 'yes' or 'no' for each (you gave {digits!r} and {one_pass!r}).")
+        return False
+    right = True
+    for name, res in (("digits", results), ("one pass", passed_once)):
+        gain = logits_vs_er(res)["Dark ER samples"]
+        truth = "yes" if gain.above(0) else "no"
+        right &= choices[name] == truth
+        print(f"{name}: Dark ER minus ER at equal samples {gain}: '{truth}' "
+              f"({'as you said' if choices[name] == truth else 'not what you said'})")  # fmt: skip
+    if not right:
+        print(
+            "What differs between the two settings: ten epochs per task on the digits, one "
+            "pass on MNIST. What does a stored row of logits tell the network that the label "
+            "does not, and when would that matter most?"
+        )
+    return right
+
+
+def check_selection_prediction(prediction, results: dict) -> bool:
+    """Exercise 1 (predict, then run): which selection ("herding", "random" or "reservoir")
+    ends highest at the smallest budget of ``results`` (:func:`rehearsal.runs`)?"""
     if not_answered(prediction):
         return False
-    choice = str(prediction).strip().lower()
-    if choice not in ("yes", "no"):
-        print(f"Please answer 'yes' or 'no' (you gave {prediction!r}).")
+    said = str(prediction).strip().lower()
+    if said not in SELECTIONS:
+        print(f"Please answer one of {', '.join(SELECTIONS)} (you gave {prediction!r}).")
         return False
-    b = max(results["dark_er"])
-    gain = difference(results["dark_er"][b], results["reservoir"][b])
-    truth = "yes" if gain.clear and gain.mean > 0 else "no"
-    print(
-        f"{'Right' if choice == truth else 'Not this time'}: Dark ER minus ER at {b} samples "
-        f"is {gain}, so the answer here is '{truth}'. Buzzega et al. report large gains on "
-        "CIFAR-10 and Tiny ImageNet: see 'The toy and the paper' below."
-    )
-    return choice == truth
+    small = min(results["herding"])
+    means = {s: float(np.mean([r.final_accuracy for r in results[s][small]])) for s in SELECTIONS}
+    best = max(means, key=means.get)
+    numbers = ", ".join(f"{s} {v:.3f}" for s, v in means.items())
+    print(f"{'Right' if said == best else 'Not this time'}: at {small} exemplars {numbers} "
+          "(mean over seeds; the claims below say which differences are clear).")  # fmt: skip
+    return said == best
