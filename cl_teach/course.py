@@ -184,7 +184,7 @@ LECTURES = (
                 "04",
                 45,
                 "CKA per block; the memory curve; when to freeze",
-                "A model or how many exemplars? (section 3's arithmetic)",
+                "A model or how many exemplars? (section 1's arithmetic)",
             ),
         ),
     ),

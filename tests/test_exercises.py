@@ -229,8 +229,18 @@ def test_memo_checkers_tell_right_from_wrong_and_never_raise(capsys):
     from cl_teach.exercises.memo import check_cka, check_lowest, check_memo_exemplars
     from cl_teach.similarity import linear_cka
 
-    assert check_memo_exemplars(2583) and check_memo_exemplars("2,583")
-    for wrong in (2584, 583, 2583.5, "many", None):
+    def exemplars(tasks, generalized, specialized, budget, image_bytes):
+        return budget + (tasks - 1) * generalized * 4 // image_bytes
+
+    assert check_memo_exemplars(exemplars)
+    assert check_memo_exemplars(lambda *a: torch.tensor(exemplars(*a)))
+    for wrong in (
+        lambda t, g, s, b, i: (t - 1) * g * 4 // i,  # forgets DER's budget
+        lambda t, g, s, b, i: b + (t - 1) * g * 4 / i,  # a fraction of an image
+        lambda t, g, s, b, i: b + t * g * 4 // i,  # saves one copy too many
+        lambda *a: "many",
+        2583,
+    ):
         assert check_memo_exemplars(wrong) is False
     level = {"MEMO": _runs([0.9, 0.88]), "DER": _runs([0.4, 0.42]), "replay": _runs([0.9, 0.9])}
     assert check_lowest("DER", level) and check_lowest(" der ", level)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from test_der import drive
 
+from cl_teach import plots
 from cl_teach.cli import main
 from cl_teach.config import RunConfig
 from cl_teach.equal_memory import MemoryConfig, exemplars_at, final_parameters, memory_table
@@ -78,6 +79,21 @@ def test_freeze_base_keeps_generalized_blocks_and_train_base_changes_them(two_ta
         assert all(torch.equal(old_before[n], old_after[n]) for n in old_before)
 
 
+def test_memo_measures_how_far_the_first_tasks_features_drift():
+    """Frozen generalized blocks keep the first task's features exactly; trained ones move
+    them. The measurement changes nothing: the same run with and without it."""
+    cfg = RunConfig(method="memo", epochs=1, budget=40)
+    trained, frozen = (
+        run(cfg.replace(train_base=t), use_cache=False, progress=False) for t in (True, False)
+    )
+    assert len(trained.extras["first_task_drift"]) == len(trained.classes_per_task)
+    assert trained.extras["first_task_drift"][0] == 0.0
+    assert min(trained.extras["first_task_drift"][1:]) > 0.05
+    assert frozen.extras["first_task_drift"] == [0.0] * len(frozen.classes_per_task)
+    der = run(cfg.replace(method="der", budget=40), use_cache=False, progress=False)
+    assert "first_task_drift" not in der.extras
+
+
 def test_split_zero_is_der():
     memo = drive(SMALL.replace(split=0), 2)[1][-1]
     der = drive(SMALL.replace(method="der"), 2)[1][-1]
@@ -122,6 +138,28 @@ def test_memo_panel_gives_every_method_ders_memory():
         assert sum(r.memory_bytes.values()) <= r.config["memory_budget"]
     labels = [t.get_text() for t in panel.figure.axes[3].texts]
     assert labels == [str(r.extras["exemplars"]) for r in (memo, der, replay)]
+    assert not plots.too_small(panel.figure)
+
+
+def test_the_notebooks_figures_read_on_a_projector():
+    """Notebook 04's figures from short runs (one epoch per task, two seeds): readable text,
+    at most four panels, accuracy intervals inside 0..1."""
+    from cl_teach.lessons import memo
+    from cl_teach.widgets.memo import draw_curve, draw_freezing, draw_networks, draw_similarity
+
+    base = memo.SETTING.replace(epochs=1)
+    results = memo.runs(base, 2)
+    curve = results["curve"]
+    figures = [draw_curve(curve), draw_similarity(curve[100]["DER"], base),
+               draw_freezing(results["table"], "B4Inc2"), draw_networks(base)]  # fmt: skip
+    for fig in figures:
+        assert not plots.too_small(fig)
+    for bars in figures[0].axes[0].containers:  # error bars end inside the accuracy range
+        for segment in bars.lines[2][0].get_segments():
+            assert 0 <= segment[:, 1].min() and segment[:, 1].max() <= 1
+    assert [t.get_text() for t in figures[0].axes[0].get_xticklabels()][1].endswith("DER 10")
+    cells = figures[2].axes[1].collections[0]
+    assert cells.norm.vmin > 0 or cells.norm.vmax < 1  # the table's own colour range
 
 
 def test_memo_panel_shows_a_presets_values():
@@ -133,7 +171,7 @@ def test_memo_panel_shows_a_presets_values():
 
     base = config("pycil-memo-b0inc10")
     panel = memo_panel(base)
-    assert panel.controls["budget"].value == levels(base)[0] == base.budget == 2000
+    assert panel.controls["budget"].value == levels(base)[1] == base.budget == 2000
     assert panel.controls["budget"].max >= 10_000
     assert panel.controls["split"].value == 3
     assert [v for _, v in panel.controls["split"].options] == [0, 1, 2, 3]
@@ -147,7 +185,9 @@ def test_lesson_runs_share_one_stream_and_ders_memory():
     assert memo.pretraining_scenario(base.replace(scenario="B0Inc2")) == "B4Inc2"
     cifar = RunConfig(method="memo", dataset="cifar100", scenario="B0Inc10", budget=2000)
     assert memo.pretraining_scenario(cifar) == "B50Inc10"
-    assert memo.levels(base) == (10, 50) and memo.levels(cifar) == (2000, 10000)
+    assert memo.levels(base) == (0, 10, 20, 50, 100) and memo.starved(base) == 10
+    assert memo.levels(cifar) == (0, 2000, 4000, 10000, 20000)
+    assert memo.ample(memo.levels(base), 10) == [50, 100]
     runs = memo.equal_memory(base, 10)
     assert runs["DER"].budget == 10 and runs["DER"].memory_budget is None
     der_bytes = 4 * final_parameters(runs["DER"]) + 10 * 64

@@ -13,29 +13,52 @@ from .der import attempt
 METHODS = ("MEMO", "DER", "replay")
 
 
-def check_memo_exemplars(answer) -> bool:
-    """Exercise 1: MEMO's exemplars at DER's total memory for CIFAR-100 B0Inc20, ResNet-32,
-    DER budget 2000."""
-    if not_answered(answer) or (value := as_whole_number(answer)) is None:
+#: fresh settings for the exemplar-count exercise: (dataset, scenario, backbone, split, budget)
+EXEMPLAR_CASES = (
+    ("cifar100", "B0Inc20", "resnet32", None, 2000),
+    ("cifar100", "B50Inc10", "resnet32", 1, 1000),
+    ("imagenet100", "B0Inc10", "resnet18", None, 2000),
+    ("digits", "B4Inc2", "cnn_narrow", None, 10),
+    ("cifar10", "B0Inc2", "resnet32", 2, 500),
+)
+
+
+def check_memo_exemplars(my_memo_exemplars) -> bool:
+    """Exercise 5: ``my_memo_exemplars(tasks, generalized, specialized, budget,
+    image_bytes)``: the exemplars MEMO keeps at DER's total memory (backbones counted, as
+    the paper counts them), run on fresh settings against ``memory_table``."""
+    if not_answered(my_memo_exemplars):
         return False
-    t = memory_table(MemoryConfig(scenario="B0Inc20"))
-    if value == t["memo_exemplars"]:
-        print(
-            f"Correct: DER keeps {t['tasks']} backbones ({t['der_parameters']:,} parameters), MEMO "
-            f"{t['memo_parameters']:,}; the difference buys {t['memo_exemplars'] - 2000:,} "
-            f"exemplars, so {t['memo_exemplars']:,} in all."
-        )
-        return True
+    for dataset, scenario, backbone, split, budget in EXEMPLAR_CASES:
+        t = memory_table(MemoryConfig(dataset, scenario, backbone, budget, split))
+        given = (t["tasks"], t["generalized_parameters"], t["specialized_parameters"], budget,
+                 t["image_bytes"])  # fmt: skip
+        ok, mine = attempt(my_memo_exemplars, *given)
+        if not ok or not_answered(mine):
+            return False
+        value = as_whole_number(int(mine) if isinstance(mine, torch.Tensor) else mine)
+        if value is None:
+            return False
+        if value != t["memo_exemplars"]:
+            print(
+                f"Not quite on {dataset} {scenario} ({t['backbone']}, {t['tasks']} tasks, "
+                f"{t['generalized_parameters']:,} generalized + {t['specialized_parameters']:,} "
+                f"specialized parameters, DER budget {budget}): you give {value:,}, expected "
+                f"{t['memo_exemplars']:,}. Hint: DER keeps tasks x (generalized + specialized) "
+                "parameters, MEMO generalized + tasks x specialized; the difference x 4 bytes, "
+                "divided by an image's bytes (whole images), comes on top of DER's budget."
+            )
+            return False
     print(
-        f"Not quite ({value:,}). B0Inc20 has {t['tasks']} tasks. DER: tasks x 463,504; MEMO: "
-        "112,016 + tasks x 351,488. Convert the difference to bytes (x 4), divide by 3072, "
-        "keep whole images and add DER's 2000."
+        "Correct on every setting: MEMO saves (tasks - 1) x generalized parameters, and at 4 "
+        "bytes each they buy whole images on top of DER's budget. On CIFAR-100 B0Inc10 that "
+        "is the paper's 3312."
     )
-    return False
+    return True
 
 
 def check_lowest(prediction, results: dict) -> bool:
-    """Exercise 2 (predict, then run): which of "MEMO", "DER", "replay" ends lowest at the
+    """Exercise 1 (predict, then run): which of "MEMO", "DER", "replay" ends lowest at the
     smaller memory (``results``: {method: runs} at that memory)?"""
     if not_answered(prediction):
         return False
@@ -58,7 +81,7 @@ def check_lowest(prediction, results: dict) -> bool:
 
 
 def check_cka(my_cka) -> bool:
-    """Exercise 3: ``my_cka(X, Y)``: linear CKA of two feature matrices (n x p, n x q)."""
+    """Exercise 6: ``my_cka(X, Y)``: linear CKA of two feature matrices (n x p, n x q)."""
     if not_answered(my_cka):
         return False
     g = torch.Generator().manual_seed(2)
