@@ -197,8 +197,10 @@ def hidden_units(r: dict) -> int:
 
 
 def replaced_fraction_per_task(r: dict) -> float:
-    """Units continual backprop replaced per task, as a fraction of its replaceable units."""
-    return float(np.mean(r["units_replaced_per_task"])) / hidden_units(r)
+    """Units continual backprop replaced per task, as a fraction of its replaceable units
+    (NaN for a run that kept no units: not continual backprop)."""
+    units = hidden_units(r)
+    return float(np.mean(r["units_replaced_per_task"])) / units if units else float("nan")
 
 
 def paper_replaced_fraction() -> tuple[float, float]:
@@ -314,7 +316,8 @@ def claims(results: dict, switched_off: dict, sweep: dict, regressed: dict | Non
             f"paper's range ({first:.0%} of the units in the first task, {last:.0%} in the "
             "last: the paper's tasks last many more steps)",
             ours.above(first) and ours.below(last),
-            f"replaced per task: {ours} of its {hidden_units(cbp[0])} units "
+            f"replaced per task: {ours.mean:.1%} (95% interval {ours.low:.1%} to "
+            f"{ours.high:.1%}) of its {hidden_units(cbp[0])} units "
             f"({np.mean([r['units_replaced'] for r in cbp]):.0f} units in {cbp[0]['tasks']} "
             "tasks)",
         ),

@@ -46,10 +46,10 @@ def test_each_claim_can_fail(runs):
 
 
 def test_the_head_reset_claim_needs_the_reset(runs, claim_seeds, monkeypatch, tmp_path):
-    """With the reset switched off in the code, the head reset is backprop, and its claim
-    fails."""
+    """With the reset switched off in the code, the head reset is backprop, and its claims
+    (it stays plastic; so weight growth alone does not cost plasticity) fail."""
     monkeypatch.setenv("CL_TEACH_CACHE", str(tmp_path))
     monkeypatch.setattr(HeadReset, "start_task", Backprop.start_task)
     results, smaller, grown = runs
     mutated = plasticity.runs(plasticity.SETTING, claim_seeds, methods=("head_reset",))
-    assert not verdicts({**results, **mutated}, smaller, grown)[4]
+    assert verdicts({**results, **mutated}, smaller, grown)[4:6] == [False, False]

@@ -97,19 +97,18 @@ def test_the_maturity_claim_needs_maturity(runs, claim_seeds, monkeypatch, fresh
     assert not verdicts(results, mutated, sweep, regressed)[MATURITY]
 
 
-def test_the_noise_claim_needs_the_noise(runs, claim_seeds, monkeypatch, fresh_cache):
-    """Shrink & Perturb's noise drawn but never added: L2 alone."""
+def test_the_regression_claims_need_the_noise_and_the_average(
+    runs, claim_seeds, monkeypatch, fresh_cache
+):
+    """Shrink & Perturb's noise drawn but never added (L2 alone), and continual backprop's
+    utility as the last step's contribution alone, whatever the decay. Each switch touches
+    only its own method's lanes, so one pass retrains both, and each claim reads only its
+    own method's mutated runs."""
     monkeypatch.setattr(regression.Lanes, "perturb", lambda self, eps: None)
-    results, off, sweep, regressed = runs
-    snp = remedies.REGRESSION.replace(method="snp")
-    mutated = {**regressed, **regression.run_regression_grid({"snp": snp}, claim_seeds)}
-    assert not verdicts(results, off, sweep, mutated)[NOISE]
-
-
-def test_the_average_claim_needs_the_average(runs, claim_seeds, monkeypatch, fresh_cache):
-    """The utility as the last step's contribution alone, whatever the decay."""
     monkeypatch.setattr(regression, "running_utility", lambda u, h, w, eta: h * w)
     results, off, sweep, regressed = runs
-    cbp = remedies.REGRESSION.replace(method="cbp")
-    mutated = {**regressed, **regression.run_regression_grid({"cbp": cbp}, claim_seeds)}
-    assert not verdicts(results, off, sweep, mutated)[AVERAGE]
+    configs = {m: remedies.REGRESSION.replace(method=m) for m in ("snp", "cbp")}
+    mutated = regression.run_regression_grid(configs, claim_seeds)
+    noiseless = verdicts(results, off, sweep, {**regressed, "snp": mutated["snp"]})
+    unaveraged = verdicts(results, off, sweep, {**regressed, "cbp": mutated["cbp"]})
+    assert not noiseless[NOISE] and not unaveraged[AVERAGE]
