@@ -336,18 +336,24 @@ def claims(results: dict, switched_off: dict, sweep: dict, regressed: dict | Non
             case: Difference.of(np.subtract(cost[case].per_seed, cost[base_case].per_seed))
             for case in hard_cases
         }
+        capacity_first = Difference.of(
+            np.subtract(more[narrow].per_seed, more[harder_task].per_seed)
+        )
         found.append(
             Claim(
                 f"Less spare capacity, smaller lunch: at {high:g} replacing costs clearly more "
                 f"with {narrow} than in the network above; with {harder_task} (a harder task "
-                f"for the same network) at most {HARDER_BOUND:g} more: a harder task did not "
-                "clearly shrink the lunch here",
-                more[narrow].above(0) and more[harder_task].below(HARDER_BOUND),
+                f"for the same network) the extra cost is at most {HARDER_BOUND:g}, clearly "
+                "less than with half the units",
+                more[narrow].above(0)
+                and more[harder_task].below(HARDER_BOUND)
+                and capacity_first.above(0),
                 "; ".join(
                     f"{case}: backprop minus continual backprop {cost[case]}, more than above "
                     f"by {d}"
                     for case, d in more.items()
-                ),
+                )
+                + f"; half the units minus the harder task: {capacity_first}",
             )
         )
     if regressed is not None:
