@@ -114,12 +114,16 @@ def interval(values) -> tuple[np.ndarray, np.ndarray]:
     return np.array([s["mean"] for s in stats]), np.array([s["ci95"] for s in stats])
 
 
-def band(ax, x, values, label: str | None = None, color: str | None = None, **line):
-    """Mean over seeds (rows of ``values``) as a line, its 95% interval as a band."""
+def band(ax, x, values, label: str | None = None, color: str | None = None, clip=None, **line):
+    """Mean over seeds (rows of ``values``) as a line, its 95% interval as a band (cut to
+    ``clip`` = (low, high), the range the values can take, if given)."""
     mean, half = interval(values)
     (drawn,) = ax.plot(x, mean, label=label, color=color, **line)
     if len(values) > 1:
-        ax.fill_between(x, mean - half, mean + half, color=drawn.get_color(), alpha=0.2, lw=0)
+        low, high = mean - half, mean + half
+        if clip is not None:
+            low, high = np.clip(low, *clip), np.clip(high, *clip)
+        ax.fill_between(x, low, high, color=drawn.get_color(), alpha=0.2, lw=0)
     return drawn
 
 

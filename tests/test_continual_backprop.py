@@ -250,6 +250,42 @@ def test_resnet18_replacing_silent_units_leaves_the_function_unchanged():
         torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
 
 
+def test_random_replacement_takes_mature_units_the_utility_would_not():
+    """``replacement="random"`` replaces as many mature units as the utility would, drawn
+    at random: not only the silent ones the utility picks."""
+    silent = {}
+    for replacement in ("utility", "random"):
+        learner = _learner(replacement_rate=0.25, maturity=0, replacement=replacement)
+        dead = list(_make_dead(learner))
+        _step(learner, 0)
+        magnitudes = learner.sites.values()
+        learner.after_step()
+        silent[replacement] = []
+        for k, per_seed in enumerate(learner.replaced_last):
+            for s, units in enumerate(per_seed):
+                assert units.numel() == dead[k]
+                silent[replacement].append(
+                    bool(magnitudes[learner.layers[k].site][s, units].sum() == 0)
+                )
+    assert all(silent["utility"]) and not all(silent["random"])
+
+
+def test_the_utility_is_a_running_average_of_the_contribution():
+    """One step of the utility, by hand: u <- eta u + (1 - eta) mean|h| sum|w_out|."""
+    learner = _learner(replacement_rate=0.0, decay=0.9)
+    x, _ = _batch(learner, seed=3)
+    before = [u.clone() for u in learner.utility]
+    _step(learner, 3)
+    learner.model.train()
+    learner.model(x)  # the step's forward pass, as after_step reads it
+    h = {site: m for site, m in learner.sites.values().items()}
+    learner.after_step()
+    for k, layer in enumerate(learner.layers):
+        w_out = layer.out.weight.abs().sum(1)  # (S, units)
+        expected = 0.9 * before[k] + 0.1 * h[layer.site] * w_out
+        torch.testing.assert_close(learner.utility[k], expected)
+
+
 def test_rate_zero_is_backprop_exactly():
     small = PlasticityConfig(tasks=4, epochs=2, device="cpu")
     bp = run_plasticity(small.replace(method="bp"), use_cache=False)
@@ -332,6 +368,7 @@ def test_remedies_panel_shows_exactly_a_presets_values(name):
     values = remedies_panel(base, seeds=1).values()
     assert values == {
         "replacement_rate": 1e-5,
+        "replacement": "utility",
         "maturity": 1000,
         "decay": 0.99,
         "noise_std": 1e-5,

@@ -286,9 +286,12 @@ def test_plasticity_checkers_right_wrong_type_and_format(capsys):
     )
     assert ex.check_step_prediction("fresh", _small_step(0.5, 0.9))
 
-    assert ex.check_dormant_units([1, 3]) and ex.check_dormant_units((3.0, 1))
-    assert not ex.check_dormant_units([1]) and not ex.check_dormant_units([1, 3, 4])
-    assert not ex.check_dormant_units("1, 3") and not ex.check_dormant_units([1.5, 3])
+    assert ex.check_dormant_function(lambda h, t: (h > 0).float().mean(0) < t)
+    assert ex.check_dormant_function(lambda h, t: ((h > 0).sum(0) / len(h) < t).tolist())
+    assert not ex.check_dormant_function(lambda h, t: (h > 0).float().mean(0) <= 0)  # dead only
+    assert not ex.check_dormant_function(lambda h, t: (h > 0).float().mean(1) < t)  # wrong axis
+    assert not ex.check_dormant_function(lambda h, t: (h > 0).float().mean(0) < 0.01)  # fixed
+    assert not ex.check_dormant_function(42)
 
     assert ex.check_effective_rank(2.83) and ex.check_effective_rank("2.83")
     assert not ex.check_effective_rank(2.8) and not ex.check_effective_rank(2.82)
@@ -310,8 +313,14 @@ def test_plasticity_checkers_right_wrong_type_and_format(capsys):
     assert not ex.check_next_unit(2) and not ex.check_next_unit(5)
     assert not ex.check_next_unit(3.5) and not ex.check_next_unit("unit three")
 
-    assert ex.check_zero_outgoing("b") and ex.check_zero_outgoing(" (B) ")
-    assert not ex.check_zero_outgoing("a") and not ex.check_zero_outgoing("c")
-    assert not ex.check_zero_outgoing(2) and not ex.check_zero_outgoing("bc")
+    def utility(u, h, w_out, eta):
+        return eta * u + (1 - eta) * h.abs().mean(0) * w_out.abs().sum(0)
+
+    assert ex.check_utility_function(utility)
+    assert not ex.check_utility_function(lambda u, h, w, eta: eta * u + (1 - eta) * h.mean(0))
+    assert not ex.check_utility_function(  # the mean over outputs, where the sum is asked
+        lambda u, h, w, eta: eta * u + (1 - eta) * h.abs().mean(0) * w.abs().mean(0)
+    )
+    assert not ex.check_utility_function(lambda u, h, w, eta: (1 - eta) * u + eta * h.mean(0))
     out = capsys.readouterr().out
     assert "Please answer" in out and "Not quite" in out

@@ -172,15 +172,41 @@ def test_panel_runs_over_seeds_and_plots_what_it_computed():
     line = panel.figure.axes[0].lines[0]  # the mean over seeds, with its band
     assert line.get_label() == "backprop"
     assert np.allclose(line.get_ydata(), np.mean([r["new_task_accuracy"] for r in bp], 0))
-    ranks = panel.figure.axes[3].lines  # effective ranks, then stable ranks, per method
-    assert np.allclose(ranks[2].get_ydata(), np.mean([r["stable_rank"] for r in bp], 0))
-    sites = [line.get_label() for line in panel.figure.axes[5].lines]
-    assert sites == ["fc1", "fc2", "fc3"]  # backprop's dormant units, layer by layer, labelled
+    ranks = panel.figure.axes[2].lines  # effective ranks, per method
+    assert np.allclose(ranks[0].get_ydata(), np.mean([r["effective_rank"] for r in bp], 0))
+    weights = panel.figure.axes[3].lines
+    assert np.allclose(weights[0].get_ydata(), np.mean([r["weight_magnitude"] for r in bp], 0))
+    assert len(panel.figure.axes) == 4
     panel.controls["lr"].value = 0.0001
     panel.controls["tasks"].value = 5
     panel.controls["seeds"].value = 1
     panel.button.click()
     assert len(panel.result["bp"]) == 1 and panel.result["bp"][0]["tasks"] == 5
+
+
+def test_panel_starts_where_it_is_told():
+    base = PlasticityConfig(tasks=4, epochs=1, device="cpu")
+    panel = problem_panel(base, seeds=1, start={"lr": 0.01, "width": 16})
+    assert panel.values()["lr"] == 0.01 and panel.values()["width"] == 16
+    panel.button.click()
+    assert panel.result["bp"][0]["config"]["lr"] == 0.01
+
+
+def test_label_noise_replaces_that_fraction_of_the_training_labels_only():
+    digits = load_dataset("digits")
+    clean = PlasticityConfig(tasks=1)
+    noisy = clean.replace(label_noise=0.3)
+    (task,) = task_sequence(noisy, SeedRandom([0, 1]), CPU)
+    (plain,) = task_sequence(clean, SeedRandom([0, 1]), CPU)
+    changed = (task.train.y != digits.train.y.expand(2, -1)).float().mean(1)
+    assert all(0.2 < c < 0.3 for c in changed.tolist())  # 30% redrawn, a tenth of them unchanged
+    assert not torch.equal(task.train.y[0], task.train.y[1])  # each seed its own noise
+    assert torch.equal(task.test.y, plain.test.y)  # test labels stay clean
+    assert torch.equal(task.train.x, plain.train.x)  # the same images and permutation
+    with pytest.raises(ValueError, match="permuted tasks only"):
+        PlasticityConfig(setting="incremental", label_noise=0.1)
+    with pytest.raises(ValueError, match="fraction"):
+        PlasticityConfig(label_noise=1.0)
 
 
 def test_panel_holds_a_presets_values_and_its_task_range():

@@ -7,8 +7,10 @@ import math
 import numpy as np
 import torch
 
+from ..plasticity.continual_backprop import _mean_magnitude, outgoing_size, running_utility
 from ..plasticity.diagnostics import dormant_units, effective_rank
-from . import as_number, as_whole_number, as_whole_numbers, not_answered
+from . import as_number, as_whole_number, not_answered
+from .der import as_tensor, attempt
 
 # --- notebook 05 ---------------------------------------------------------------------------
 
@@ -43,33 +45,36 @@ def check_step_prediction(prediction, smaller: dict) -> bool:
     return mine == truth
 
 
-def exercise_activations() -> torch.Tensor:
-    """ReLU outputs of 5 units on 200 probe inputs, for exercise 2 of notebook 05."""
-    g = torch.Generator().manual_seed(5)
-    h = torch.relu(torch.randn(200, 5, generator=g))
-    h[:, 1] = 0.0  # never active
-    h[:, 3] = 0.0
-    h[7, 3] = 0.4  # active on one input of 200 (0.5%)
-    h[:, 4] = torch.where(torch.arange(200) < 3, 1.0, 0.0)  # 3 of 200 (1.5%)
-    return h
-
-
-def check_dormant_units(answer) -> bool:
-    """Exercise 2 (05): the indices of the dormant units of ``exercise_activations()``."""
-    if not_answered(answer) or (mine := as_whole_numbers(answer)) is None:
+def check_dormant_function(my_dormant_units) -> bool:
+    """Exercise 2 (05): ``my_dormant_units(h, threshold)`` -> a boolean mask of the dormant
+    units of ReLU outputs ``h`` (inputs, units), checked against the package's
+    :func:`~cl_teach.plasticity.diagnostics.dormant_units` on fresh activations."""
+    if not_answered(my_dormant_units):
         return False
-    truth = sorted(torch.nonzero(dormant_units(exercise_activations())).flatten().tolist())
-    if mine == truth:
-        print(
-            f"Correct: units {truth}. Unit 3 fires on 1 input of 200 (0.5% < 1%): dormant "
-            "although not strictly dead. Unit 4 fires on 1.5%: alive, if barely."
-        )
-        return True
+    g = torch.Generator().manual_seed(5)
+    for inputs, units, threshold in ((200, 8, 0.01), (1000, 32, 0.01), (300, 16, 0.05)):
+        h = torch.relu(torch.randn(inputs, units, generator=g) - 1.5)  # active on ~7%
+        h[:, :3] = 0.0  # unit 0 never active
+        h[: int(threshold * inputs) - 1, 1] = 0.3  # active just under the threshold
+        h[: int(threshold * inputs) + 1, 2] = 0.3  # just over it
+        truth = dormant_units(h, threshold)
+        ok, mine = attempt(my_dormant_units, h.clone(), threshold)
+        if not ok or (mine := as_tensor(mine, truth)) is None:
+            return False
+        if not torch.equal(mine.bool(), truth):
+            unit = int((mine.bool() != truth).nonzero()[0])
+            active = float((h[:, unit] > 0).float().mean())
+            print(
+                f"Not quite: unit {unit} is active on {active:.1%} of the {inputs} inputs, so "
+                f"it is {'' if truth[unit] else 'not '}dormant at threshold {threshold:g}. "
+                "Hint: (h > 0).float().mean(0) < threshold."
+            )
+            return False
     print(
-        f"Not quite ({mine}). For each unit count the inputs where it is > 0, divide by 200 "
-        "and compare with 1%: (h > 0).float().mean(0)."
+        "Correct: a unit is dormant when it is active (h > 0) on less than the threshold's "
+        "fraction of the inputs; a dormant unit passes almost no gradient back to its weights."
     )
-    return False
+    return True
 
 
 def check_effective_rank(answer) -> bool:
@@ -167,23 +172,33 @@ def check_next_unit(answer, eta: float = 0.99, maturity: int = 100) -> bool:
     return False
 
 
-def check_zero_outgoing(answer) -> bool:
-    """Exercise 3 (06): why are a new unit's outgoing weights set to zero?"""
-    if not_answered(answer):
+def check_utility_function(my_utility) -> bool:
+    """Exercise 3 (06): ``my_utility(u, h, w_out, eta)`` -> the units' contribution utility
+    after one step (u: (units,), h: the step's activations (batch, units), w_out: the
+    outgoing weights (outputs, units)), checked against the package's
+    :func:`~cl_teach.plasticity.continual_backprop.running_utility` on fresh inputs."""
+    if not_answered(my_utility):
         return False
-    letter = str(answer).strip().strip("()'\" .").lower()
-    if letter not in ("a", "b", "c"):
-        print('Please answer with one letter: "a", "b" or "c".')
-        return False
-    if letter == "b":
-        print(
-            "Correct: with zero outgoing weights the new unit adds nothing to the output, so "
-            "what the network has learnt is not disturbed; its input weights are fresh, so it "
-            "gets gradient and can grow into a useful feature."
-        )
-        return True
+    g = torch.Generator().manual_seed(6)
+    for batch, units, outputs, eta in ((64, 8, 10, 0.99), (1, 5, 1, 0.9), (32, 16, 4, 0.0)):
+        u = torch.rand(units, generator=g)
+        h = torch.relu(torch.randn(batch, units, generator=g))
+        w_out = torch.randn(outputs, units, generator=g)
+        truth = running_utility(u[None], _mean_magnitude(h[None]), outgoing_size(w_out[None]), eta)[
+            0
+        ]
+        ok, mine = attempt(my_utility, u.clone(), h.clone(), w_out.clone(), eta)
+        if not ok or (mine := as_tensor(mine, truth)) is None:
+            return False
+        if not torch.allclose(mine.float(), truth, rtol=1e-5, atol=1e-6):
+            print(
+                f"Not quite (batch {batch}, eta {eta:g}). Hint: the contribution of unit i is "
+                "the batch mean of |h_i| times the sum over outputs of |w_out[k, i]|; the "
+                "utility moves a fraction 1 - eta of the way towards it."
+            )
+            return False
     print(
-        "Not quite. Think about what the output is right after the replacement, and which "
-        "weights get gradient at the next step (the outgoing ones do: dL/dw_out = h * delta)."
+        "Correct: a unit's utility is a running average of how much it passes on to the next "
+        "layer; a dormant unit's falls towards zero, and the lowest mature ones are replaced."
     )
-    return False
+    return True

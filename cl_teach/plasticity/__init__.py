@@ -3,7 +3,8 @@
 Modules, each building on those before it: ``config`` (the run's settings), ``tasks``
 (the task sequences), ``network``, ``sites`` (where units are read), ``diagnostics``,
 ``backprop`` (the plain learner and the head reset), ``shrink_perturb`` (L2 and Shrink &
-Perturb), ``continual_backprop``, ``experiment`` (the runs), ``plots``.
+Perturb), ``continual_backprop``, ``experiment`` (the runs), ``plots``; and
+``regression``, the slowly-changing regression problem with its own lean learners.
 """
 
 from .config import PlasticityConfig

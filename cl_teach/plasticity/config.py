@@ -21,6 +21,7 @@ OWNERS = {
     "noise_std": ("snp",),
     "shrink": ("snp",),
     "replacement_rate": ("cbp",),
+    "replacement": ("cbp",),
     "maturity": ("cbp",),
     "decay": ("cbp",),
 }
@@ -57,6 +58,13 @@ class PlasticityConfig:
     shuffle_labels: bool = field(
         default=False,
         metadata=_opt("permuted: also shuffle the labels per task (the paper keeps them)"),
+    )
+    label_noise: float = field(
+        default=0.0,
+        metadata=_opt(
+            "permuted: fraction of each task's training labels replaced by a random class "
+            "(a harder task; test labels stay clean)"
+        ),
     )
     classes_per_task: int = field(
         default=2, metadata=_opt("incremental: classes of the first task and of each later one")
@@ -105,6 +113,10 @@ class PlasticityConfig:
         default=3e-3,
         metadata=_opt("continual backprop: fraction of mature units replaced per step"),
     )
+    replacement: str = field(
+        default="utility",
+        metadata=_opt("continual backprop: which mature units go: utility (the lowest) or random"),
+    )
     maturity: int = field(
         default=100, metadata=_opt("continual backprop: steps a new unit is immune")
     )
@@ -121,6 +133,7 @@ class PlasticityConfig:
             "optimizer": ("sgd", "adam"),
             "device": ("auto", "cpu", "cuda"),
             "snp_form": ("step", "boundary"),
+            "replacement": ("utility", "random"),
         }
         for name, options in choices.items():
             if getattr(self, name) not in options:
@@ -141,6 +154,10 @@ class PlasticityConfig:
                 bad(name, "must be a finite number >= 0")
         if self.lr == 0:
             bad("lr", "must be > 0")
+        if not 0 <= self.label_noise < 1:
+            bad("label_noise", "must be a fraction in [0, 1)")
+        if self.label_noise and self.setting != "permuted":
+            bad("label_noise", "label noise is a setting of the permuted tasks only")
         if not 0 <= self.replacement_rate <= 1:
             bad("replacement_rate", "must be a fraction between 0 and 1")
         if not 0 <= self.decay < 1:

@@ -8,7 +8,8 @@ Every replaceable hidden unit keeps a *contribution utility*, a running average 
 channel, positions; w_out its outgoing weights). After each optimizer step, each layer
 accumulates ``replacement_rate`` x (its number of mature units, those older than
 ``maturity`` steps); whenever the count reaches a whole unit, that many mature units with
-the lowest bias-corrected utility u / (1 - eta^age) are replaced: fresh input weights from
+the lowest bias-corrected utility u / (1 - eta^age) are replaced (``replacement="random"``:
+mature units drawn at random, the paper's control for the utility): fresh input weights from
 the layer's initial distribution, zero bias, zero outgoing weights, age 0, the BatchNorm
 channel after it reset (weight 1, bias 0, running mean 0, running variance 1), and the
 optimizer state of all these weights forgotten (momentum; Adam's moments and its
@@ -109,6 +110,19 @@ def _mean_magnitude(h: torch.Tensor) -> torch.Tensor:
     return _per_unit(h.abs()).mean(2)
 
 
+def outgoing_size(w_out: torch.Tensor) -> torch.Tensor:
+    """Each seed's sum of |w_out,k| per unit: the weights (S, outputs, units, ...) that read
+    the units -> (S, units)."""
+    return _per_unit(w_out.abs()).sum(2)
+
+
+def running_utility(u: torch.Tensor, magnitude: torch.Tensor, w_out_size: torch.Tensor,
+                    eta: float) -> torch.Tensor:  # fmt: skip
+    """The contribution utility after one step:
+    u <- eta * u + (1 - eta) * mean|h| * sum_k |w_out,k|."""
+    return u * eta + magnitude * w_out_size * (1 - eta)
+
+
 class ContinualBackprop(Backprop):
     """Backprop whose ``after_step`` replaces low-utility units (see the module docstring)."""
 
@@ -125,6 +139,9 @@ class ContinualBackprop(Backprop):
         none = torch.zeros(0, dtype=torch.long)
         self.replaced_last = [[none] * S for _ in self.layers]  # at the last step, per seed
         self.sites = Sites(model, _mean_magnitude)  # filled by each forward pass
+        self.choose = {"utility": self.lowest_utility, "random": self.random_mature}[
+            cfg.replacement
+        ]
 
     def bias_corrected_utility(self, k: int) -> torch.Tensor:
         """Layer ``k``'s utilities (S, units), corrected for the units' ages."""
@@ -135,23 +152,40 @@ class ContinualBackprop(Backprop):
     def after_step(self, batch=None, out=None) -> None:
         magnitudes = self.sites.values()  # of the step's forward pass, before the step
         for k, layer in enumerate(self.layers):
-            w_out = _per_unit(layer.out.weight.abs()).sum(2)  # (S, units)
-            contribution = magnitudes[layer.site] * w_out
-            self.utility[k] = self.utility[k] * self.eta + contribution * (1 - self.eta)
+            size = outgoing_size(layer.out.weight)
+            self.utility[k] = running_utility(
+                self.utility[k], magnitudes[layer.site], size, self.eta
+            )
             self.age[k] += 1
             self.replaced_last[k] = [self.age[k].new_zeros(0)] * len(self.age[k])
-            for s, mature in enumerate((self.age[k] > self.maturity).sum(1).tolist()):
+            for s, mature in enumerate(self.mature_mask(k).sum(1).tolist()):
                 self.to_replace[k][s] += self.rate * mature
                 n = int(self.to_replace[k][s])
                 if n > 0:
                     self.to_replace[k][s] -= n
-                    self.replace(k, s, self.lowest_utility(k, s, n))
+                    self.replace(k, s, self.choose(k, s, n))
+
+    def mature_mask(self, k: int) -> torch.Tensor:
+        """Which units of layer ``k`` are mature (older than the maturity threshold), per
+        seed: (S, units). Only mature units count towards the replacements due and can go."""
+        return self.age[k] > self.maturity
+
+    def mature(self, k: int, s: int) -> torch.Tensor:
+        """Seed ``s``'s mature units of layer ``k``."""
+        return torch.nonzero(self.mature_mask(k)[s]).flatten()
 
     def lowest_utility(self, k: int, s: int, n: int) -> torch.Tensor:
         """Seed ``s``'s ``n`` mature units of layer ``k`` with the lowest bias-corrected
         utility: the next to be replaced."""
-        mature = torch.nonzero(self.age[k][s] > self.maturity).flatten()
+        mature = self.mature(k, s)
         return mature[torch.topk(-self.bias_corrected_utility(k)[s, mature], n).indices]
+
+    def random_mature(self, k: int, s: int, n: int) -> torch.Tensor:
+        """``n`` of seed ``s``'s mature units of layer ``k``, drawn at random: the paper's
+        control for the utility (``replacement="random"``)."""
+        mature = self.mature(k, s)
+        pick = torch.randperm(len(mature), generator=self.random("replacement")[s])[:n]
+        return mature[pick.to(mature.device)]
 
     def unit_state(self, s: int) -> list[dict]:
         """Seed ``s``'s units, layer by layer: the activation site, each unit's bias-corrected

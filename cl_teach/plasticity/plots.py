@@ -1,8 +1,12 @@
 """Figures of the plasticity experiments, in the collection's style (:mod:`cl_teach.plots`):
-one colour per method, the mean over seeds with its 95% interval as a band, or a dot per
-seed. ``results`` maps a method to its runs, one result dict per seed
-(:func:`cl_teach.plasticity.run_plasticity_seeds`). Each function draws on ``ax`` (a new
-figure if omitted) and returns the axes."""
+one colour per method, the mean over seeds with its 95% interval as a band (cut to the
+range the values can take), or a dot per seed. ``results`` maps a method to its runs, one
+result dict per seed (:func:`cl_teach.plasticity.run_plasticity_seeds`). Each function draws
+on ``ax`` (a new figure if omitted) and returns the axes.
+
+Sized for a projector: a figure is at most :data:`WIDTH` inches wide with no text under
+:data:`SMALL` points, so that shown 1280 pixels wide its smallest text is 14 pixels high.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ import numpy as np
 
 from ..plots import OKABE_ITO, _axes, band, color, seed_points
 
+WIDTH = 13.5  # inches: the widest figure
+SMALL = 11  # points: legends and notes
+TITLE = 13  # points: panel titles
 NAMES = {
     "bp": "backprop",
     "retrain": "fresh network",
@@ -18,6 +25,13 @@ NAMES = {
     "snp": "Shrink & Perturb",
     "cbp": "continual backprop",
 }
+#: continual backprop with one mechanism switched off (notebook 06's ablations)
+ABLATION_COLORS = {
+    "random units": OKABE_ITO[5],
+    "no maturity": OKABE_ITO[4],
+    "no running average": OKABE_ITO[7],
+}
+UNIT = (0.0, 1.0)  # accuracies and fractions
 
 
 def name(method: str) -> str:
@@ -25,22 +39,26 @@ def name(method: str) -> str:
 
 
 def method_color(method: str) -> str:
-    return color(method, OKABE_ITO[7])
+    return ABLATION_COLORS.get(method) or color(method, OKABE_ITO[7])
 
 
-def _tasks(runs: list[dict]) -> np.ndarray:
-    return np.arange(1, runs[0]["tasks"] + 1)
+def _tasks(runs: list[dict], field: str = "new_task_accuracy") -> np.ndarray:
+    return np.arange(1, len(runs[0][field]) + 1)
 
 
 def _seeds(results: dict) -> str:
     n = len(next(iter(results.values())))
-    return f" ({n} seeds: mean, 95% band)" if n > 1 else " (1 seed)"
+    return f" ({n} seeds)" if n > 1 else " (1 seed)"
 
 
-def _bands(results: dict, field: str, ax, **line) -> None:
+def _bands(results: dict, field: str, ax, clip=None, **line) -> None:
     for method, runs in results.items():
         per_seed = [r[field] for r in runs]
-        band(ax, _tasks(runs), per_seed, name(method), method_color(method), **line)
+        band(ax, _tasks(runs, field), per_seed, name(method), method_color(method), clip, **line)
+
+
+def _legend(ax, **kw) -> None:
+    ax.legend(fontsize=SMALL, **kw)
 
 
 def site_label(site: str) -> str:
@@ -51,23 +69,45 @@ def site_label(site: str) -> str:
     return f"{short}#{call}" if call else short
 
 
-def new_task_accuracy(results: dict, ax=None, title: str | None = None):
+def new_task_accuracy(results: dict, ax=None, title: str | None = None, bottom: float = 0.0):
     """Test accuracy on each task right after learning it, one band per method."""
     ax = _axes(ax)
-    _bands(results, "new_task_accuracy", ax, marker=".")
-    ax.set(xlabel="task", ylabel="accuracy on the new task", ylim=(0, 1.02))
-    ax.set_title((title or "how well is each new task learned?") + _seeds(results), fontsize=12)
-    ax.legend(fontsize=10)
+    _bands(results, "new_task_accuracy", ax, (bottom, 1.0), marker=".")
+    ax.set(xlabel="task", ylabel="accuracy on the new task", ylim=(bottom, 1.0))
+    ax.set_title((title or "how well is each new task learned?") + _seeds(results), fontsize=TITLE)
+    _legend(ax, loc="lower left")
     return ax
 
 
 def dormant_fraction(results: dict, ax=None, title: str | None = None):
     """Fraction of the network's units that are dormant after each task, one band per method."""
     ax = _axes(ax)
-    _bands(results, "dormant_fraction", ax)
-    ax.set(xlabel="task", ylabel="fraction of dormant units", ylim=(-0.02, 1.02))
-    ax.set_title((title or "dormant units (active on < 1% of probe inputs)"), fontsize=12)
-    ax.legend(fontsize=10)
+    _bands(results, "dormant_fraction", ax, UNIT)
+    ax.set(xlabel="task", ylabel="fraction of dormant units", ylim=UNIT)
+    ax.set_title(title or "dormant units (active on < 1% of inputs)", fontsize=TITLE)
+    _legend(ax, loc="upper left")
+    return ax
+
+
+def effective_rank(results: dict, ax=None, title: str | None = None):
+    """Effective rank of the last hidden layer's representation, one band per method."""
+    ax = _axes(ax)
+    _bands(results, "effective_rank", ax, (0, np.inf))
+    ax.set(xlabel="task", ylabel="effective rank")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or "last hidden layer: effective rank", fontsize=TITLE)
+    _legend(ax, loc="lower left")
+    return ax
+
+
+def weight_magnitude(results: dict, ax=None, title: str | None = None):
+    """The average weight magnitude after each task, one band per method."""
+    ax = _axes(ax)
+    _bands(results, "weight_magnitude", ax, (0, np.inf))
+    ax.set(xlabel="task", ylabel="mean |w|")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or "average weight magnitude", fontsize=TITLE)
+    _legend(ax, loc="upper left")
     return ax
 
 
@@ -81,10 +121,18 @@ def dormant_per_site(runs: list[dict], ax=None, title: str | None = None):
     for i, (site, shade) in enumerate(zip(sites, shades, strict=True)):
         per_seed = [[d[site] for d in r["dormant_fraction_per_site"]] for r in runs]
         rgb = tuple(1 - shade * (1 - base))  # lighter for the first sites
-        band(ax, _tasks(runs), per_seed, site_label(site), rgb, ls=("-", "--", ":", "-.")[i % 4])
-    ax.set(xlabel="task", ylabel="fraction of dormant units", ylim=(-0.02, 1.02))
-    ax.set_title(title or f"{name(runs[0]['method'])}: dormant units per layer", fontsize=12)
-    ax.legend(fontsize=9 if len(sites) <= 6 else 7, ncol=1 if len(sites) <= 6 else 3)
+        band(
+            ax,
+            _tasks(runs),
+            per_seed,
+            site_label(site),
+            rgb,
+            UNIT,
+            ls=("-", "--", ":", "-.")[i % 4],
+        )
+    ax.set(xlabel="task", ylabel="fraction of dormant units", ylim=UNIT)
+    ax.set_title(title or f"{name(runs[0]['method'])}: dormant units per layer", fontsize=TITLE)
+    _legend(ax, loc="upper left", ncol=1 if len(sites) <= 6 else 3)
     return ax
 
 
@@ -93,33 +141,31 @@ def _rgb(hex_color: str) -> tuple[float, float, float]:
     return tuple(int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
 
 
-def representation(results: dict, axes):
-    """Effective rank (solid) and stable rank (dashed) of the last hidden layer, and the
-    average weight magnitude, one band per method."""
-    _bands(results, "effective_rank", axes[0])
-    for method, runs in results.items():
-        band(axes[0], _tasks(runs), [r["stable_rank"] for r in runs], None,
-             method_color(method), ls="--")  # fmt: skip
-    _bands(results, "weight_magnitude", axes[1])
-    axes[0].set(xlabel="task", ylabel="rank")
-    axes[0].set_title(
-        "last hidden layer: effective rank (solid), stable rank (dashed)", fontsize=12
-    )
-    axes[0].set_ylim(bottom=0)
-    axes[1].set(xlabel="task", ylabel="mean |w|")
-    axes[1].set_title("average weight magnitude", fontsize=12)
-    axes[1].legend(fontsize=10)
-    return axes
-
-
-def last_fifth(results: dict, ax=None, title: str | None = None):
+def last_fifth(results: dict, ax=None, title: str | None = None, bottom: float = 0.0):
     """Mean new-task accuracy over the last fifth of the tasks: a bar per method at the mean
     over seeds, a dot per seed, the 95% interval."""
     groups = {name(m): [r["last_fifth_accuracy"] for r in runs] for m, runs in results.items()}
     colors = {name(m): method_color(m) for m in results}
     ax = seed_points(groups, ax, "accuracy on the new task", "", colors)
-    ax.set_ylim(0, 1.02)
-    ax.set_title(title or "the last fifth of the tasks, seed by seed", fontsize=12)
+    ax.set_ylim(bottom, 1.0)
+    ax.set_title(title or "the last fifth of the tasks, seed by seed", fontsize=TITLE)
+    return ax
+
+
+def last_fifth_gap(results: dict, ax=None, title: str | None = None, reference="retrain"):
+    """Each method's mean new-task accuracy over the last fifth of the tasks minus that of
+    ``reference`` (a fresh network), paired by seed: a bar per method at the mean, a dot per
+    seed, the 95% interval."""
+    ref = np.array([r["last_fifth_accuracy"] for r in results[reference]])
+    groups = {
+        name(m): np.array([r["last_fifth_accuracy"] for r in runs]) - ref
+        for m, runs in results.items()
+        if m != reference
+    }
+    colors = {name(m): method_color(m) for m in results}
+    ax = seed_points(groups, ax, f"accuracy minus {name(reference)}", "", colors)
+    ax.axhline(0, color="k", lw=1)
+    ax.set_title(title or f"the last fifth, against {name(reference)}", fontsize=TITLE)
     return ax
 
 
@@ -137,12 +183,13 @@ def dormant_map(run: dict, ax=None, title: str | None = None):
         size = len(masks[0][site])
         ax.axhline(edge, color=OKABE_ITO[0], lw=1)
         if len(sites) <= 6:
-            ax.text(run["tasks"] + 0.8, edge + size / 2, site_label(site), va="center", fontsize=10)
+            ax.text(run["tasks"] + 0.8, edge + size / 2, site_label(site), va="center",
+                    fontsize=SMALL)  # fmt: skip
         edge += size
     ax.grid(False)
     ax.set(xlabel="task", ylabel="unit")
-    ax.set_title(title or f"{name(run['method'])}, seed {run['seed']}: dormant units (black)",
-                 fontsize=12)  # fmt: skip
+    ax.set_title(title or f"{name(run['method'])}, seed {run['seed']}: dormant (black)",
+                 fontsize=TITLE)  # fmt: skip
     return ax
 
 
@@ -152,15 +199,15 @@ def units_replaced(runs: list[dict], ax=None, title: str | None = None):
     ax = _axes(ax)
     total = sum(len(layer["utility"]) for layer in runs[0]["unit_state"])
     per_seed = [r["units_replaced_per_task"] for r in runs]
-    band(ax, _tasks(runs), per_seed, name("cbp"), method_color("cbp"), marker=".")
+    band(ax, _tasks(runs), per_seed, name("cbp"), method_color("cbp"), (0, np.inf), marker=".")
     mean = float(np.mean(per_seed))
     ax.axhline(mean, color="k", lw=1, ls=":")
     ax.text(0.02, 0.95, f"mean: {mean:.1f} of {total} units per task ({mean / total:.0%})",
-            transform=ax.transAxes, va="top", fontsize=11)  # fmt: skip
+            transform=ax.transAxes, va="top", fontsize=SMALL)  # fmt: skip
     rate = runs[0]["config"]["replacement_rate"]
     ax.set(xlabel="task", ylabel="units replaced in the task")
     ax.set_ylim(bottom=0, top=max(1.0, 1.4 * np.max(per_seed)))
-    ax.set_title(title or f"continual backprop at rate {rate:g}: units replaced", fontsize=12)
+    ax.set_title(title or f"continual backprop at rate {rate:g}: units replaced", fontsize=TITLE)
     return ax
 
 
@@ -181,27 +228,88 @@ def utility_bars(layer: dict, maturity: int, ax=None, next_n: int = 3, title: st
     ax.plot(young, np.zeros(len(young)), "^", color="gray", ms=6, clip_on=False)
     for i in going:
         ax.plot(i, 0, "v", color=OKABE_ITO[3], ms=7, clip_on=False)
-    ax.set(xlabel="unit (\u25bc next to go; grey \u25b2 immune)", ylabel="utility")
-    ax.set_title(title or f"contribution utility, {site_label(layer['site'])}", fontsize=12)
+    ax.set(xlabel="unit (\u25bc next to go; \u25b2 immune)", ylabel="utility")
+    ax.set_title(title or f"contribution utility, {site_label(layer['site'])}", fontsize=TITLE)
     return ax
 
 
-def free_lunch(sweep: dict, ax=None, title: str | None = None):
-    """How far below a fresh network backprop and continual backprop at each rate learn the
-    first fifth of the tasks, at each width: a bar per rate at the mean over seeds, a dot
-    per seed (``sweep``: :func:`cl_teach.lessons.remedies.free_lunch`)."""
-    groups, colors = {}, {}
-    for width, runs in sweep.items():  # width: the network's name
-        fresh = np.array([np.mean(r["new_task_accuracy"]) for r in runs["retrain"]])
-        for label, rs in runs.items():
-            if label == "retrain":
-                continue
-            key = f"{width}: " + ("backprop" if label == "bp" else f"rate {label:g}")
-            groups[key] = fresh - [np.mean(r["new_task_accuracy"]) for r in rs]
-            colors[key] = method_color("bp" if label == "bp" else "cbp")
-    ax = seed_points(groups, _axes(ax, (9, 4.5)), "fresh network minus method", "", colors)
+def free_lunch(sweep: dict, axes, title: str | None = None):
+    """What a network has lost by carrying its weights over (a fresh network minus backprop)
+    and what replacing units costs (backprop minus continual backprop at each rate), over
+    the first fifth of the tasks, in each case of the sweep (``sweep``:
+    :func:`cl_teach.lessons.remedies.free_lunch`): a bar per case at the mean over seeds, a
+    dot per seed."""
+    from ..lessons.remedies import lost_plasticity, replacement_cost
+
+    lost = {case: lost_plasticity(runs).per_seed for case, runs in sweep.items()}
+    seed_points(lost, axes[0], "accuracy difference", "",
+                {case: method_color("bp") for case in sweep})  # fmt: skip
+    axes[0].set_title("lost so far: fresh network minus backprop", fontsize=TITLE)
+    costs, colors = {}, {}
+    for case, runs in sweep.items():
+        for label in runs:
+            if isinstance(label, float):
+                key = f"{case}, rate {label:g}"
+                costs[key] = replacement_cost(runs, label).per_seed
+                colors[key] = method_color("cbp")
+    seed_points(costs, axes[1], "accuracy difference", "", colors)
+    axes[1].set_title(title or "cost: backprop minus continual backprop", fontsize=TITLE)
+    for ax in axes:
+        ax.axhline(0, color="k", lw=1)
+    return axes
+
+
+def growing(grown: dict, axes, title: str | None = None):
+    """The growing-classes stream: accuracy on all seen classes after each task, and the
+    dormant units, backprop against a network trained from scratch on all the data."""
+    labels = {"bp": "backprop", "retrain": "trained from scratch"}
+    for method, runs in grown.items():
+        cfg = runs[0]["config"]
+        classes = cfg["classes_per_task"] * _tasks(runs)
+        for ax, field in zip(axes, ("new_task_accuracy", "dormant_fraction"), strict=True):
+            band(ax, classes, [r[field] for r in runs], labels.get(method, method),
+                 method_color(method), UNIT, marker="o")  # fmt: skip
+    axes[0].set(xlabel="classes seen", ylabel="accuracy on all seen classes")
+    axes[0].set_title(title or "classes added, all seen data kept" + _seeds(grown), fontsize=TITLE)
+    axes[1].set(xlabel="classes seen", ylabel="fraction of dormant units", ylim=UNIT)
+    axes[1].set_title("dormant units", fontsize=TITLE)
+    for ax in axes:
+        _legend(ax, loc="best")
+    return axes
+
+
+def regression_error(results: dict, ax=None, title: str | None = None, phases: int = 4):
+    """The slowly-changing regression: each method's online squared error minus a fresh
+    network's (paired by seed, so that hard seeds and phases cancel), averaged over bins of
+    ``phases`` phases, one band per method; below 0 a method learns better than a fresh
+    network per phase."""
+    ax = _axes(ax)
+    fresh = np.array([r["phase_error"] for r in results["retrain"]])
+    bins = fresh.shape[1] // phases
+    step = results["retrain"][0]["config"]["phase"] * phases
+    x = step * (np.arange(bins) + 1) / 1000
+
+    def binned(runs):
+        e = np.array([r["phase_error"] for r in runs]) - fresh
+        return e[:, : bins * phases].reshape(len(runs), bins, phases).mean(2)
+
+    for method, runs in results.items():
+        if method != "retrain":
+            band(ax, x, binned(runs), name(method), method_color(method), marker=".")
     ax.axhline(0, color="k", lw=1)
-    for k in range(1, len(sweep)):
-        ax.axvline(k * len(groups) / len(sweep) - 0.5, color="k", lw=1, ls=":")
-    ax.set_title(title or "accuracy below a fresh network, first fifth of the tasks", fontsize=12)
+    ax.set(xlabel="thousand steps (examples)", ylabel="error minus a fresh network's")
+    ax.set_title(title or "slowly-changing regression" + _seeds(results), fontsize=TITLE)
+    _legend(ax, loc="upper left", ncol=2)
+    return ax
+
+
+def late_error(results: dict, ax=None, title: str | None = None):
+    """The late error (the last fifth of the steps) of each method: a bar at the mean over
+    seeds, a dot per seed, the 95% interval."""
+    groups = {name(m): [r["late_error"] for r in runs] for m, runs in results.items()}
+    colors = {name(m): method_color(m) for m in results}
+    ax = seed_points(groups, ax, "squared error, last fifth", "", colors)
+    ax.tick_params(axis="x", labelrotation=35)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or "late error, seed by seed (lower is better)", fontsize=TITLE)
     return ax

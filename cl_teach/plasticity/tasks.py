@@ -2,7 +2,9 @@
 
 - ``permuted``: every task is the whole dataset with its own fixed permutation of the pixel
   positions (the same for every channel); the labels stay (``shuffle_labels`` also permutes
-  the classes per task, a harder variant). Every task is new and equally hard. Each seed
+  the classes per task; ``label_noise`` replaces that fraction of each task's training
+  labels by random classes, a harder task at the same data and steps; test labels stay
+  clean). Every task is new and equally hard. Each seed
   draws its own permutations, so a task's images are stacked (S, N, C, H, W).
   How it differs from the paper's permuted MNIST: a task here is the training split of
   ``digits`` (1,438 images, 8x8) or ``mnist5k`` (4,000, 28x28) seen for several epochs in
@@ -80,15 +82,32 @@ def permuted_tasks(
     )
     train, test = train.to(device), data.test.to(device)
     for _ in range(start, number_of_tasks(cfg)):
-        perms, labels = [], []
+        perms, labels, noise = [], [], []
         for g in gens:  # each seed draws from its own generator
             perms.append(torch.randperm(pixels, generator=g))
             shuffle = cfg.shuffle_labels
             labels.append(
                 torch.randperm(n_classes, generator=g) if shuffle else torch.arange(n_classes)
             )
+            if cfg.label_noise > 0:
+                noise.append(noisy_labels(len(train), n_classes, cfg.label_noise, g))
         perms, labels = torch.stack(perms).to(device), torch.stack(labels).to(device)
-        yield PlasticityTask(permute(train, perms, labels), permute(test, perms, labels), n_classes)
+        task_train = permute(train, perms, labels)
+        if noise:
+            task_train = with_noise(task_train, torch.stack(noise).to(device))
+        yield PlasticityTask(task_train, permute(test, perms, labels), n_classes)
+
+
+def noisy_labels(n: int, n_classes: int, fraction: float, g: torch.Generator) -> torch.Tensor:
+    """For ``n`` training images, a random class where a label is to be replaced (a
+    ``fraction`` of them, drawn at random), -1 where it stays."""
+    replace = torch.rand(n, generator=g) < fraction
+    return torch.where(replace, torch.randint(n_classes, (n,), generator=g), -1)
+
+
+def with_noise(data: ImageData, noise: torch.Tensor) -> ImageData:
+    """``data`` (one copy per seed) with the labels of :func:`noisy_labels` replaced."""
+    return ImageData(data.x, torch.where(noise >= 0, noise, data.y), data.mean, data.std)
 
 
 def permute(data: ImageData, perms: torch.Tensor, labels: torch.Tensor) -> ImageData:
