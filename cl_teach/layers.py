@@ -2,11 +2,24 @@
 
 Every tensor that flows through a network of this package has the shape (S, B, ...):
 S seeds, each with its own weights and its own mini-batch. A layer holds the weights of
-all S networks stacked (a :class:`Linear`'s weight is (S, out, in)) and computes each
-seed's slice with the same kernel, on the same shapes, as a network of one seed, so a
-seed gives bit-identical numbers whether it runs alone (S = 1) or beside others
-(``tests/test_seeds.py``). The small networks of the CPU defaults spend most of a step
-in Python rather than in arithmetic, so S seeds in one pass cost far less than S runs.
+all S networks stacked (a :class:`Linear`'s weight is (S, out, in)) and computes all
+seeds in one call of a kernel that handles each seed's slice on its own: a batched matrix
+product over the seeds (:class:`Linear`; :class:`Conv2d` on small images, as im2col and a
+matrix product), one ``F.batch_norm`` over the seeds' channels (:class:`BatchNorm2d`),
+elementwise functions. What a seed's slice computes, down to the last bit, then depends
+on that seed's data and shapes only, so a seed gives the same numbers whether it runs
+alone (S = 1) or beside others, on one CPU thread as the runs use (``tests/test_layers.py``
+for every layer shape, ``tests/test_seeds.py`` for every method). A grouped convolution
+over the seeds would not: oneDNN, PyTorch's CPU convolution, picks its kernel by the
+number of groups (a direct kernel for one group, an im2col-and-GEMM kernel or another
+direct one for two or more), and these round differently. The small networks of the CPU
+defaults spend most of a step in Python and in the cost of each kernel call rather than in
+arithmetic, so S seeds in one pass cost far less than S runs (``benchmarks/timings.py``:
+5 seeds about twice one seed).
+
+Feature maps of the convolutional layers are stored channel-major, (S, C, H, B, W) in
+memory (:func:`channel_major`), and seen as (S, B, C, H, W): each channel of a seed is one
+contiguous block, which im2col reads along long rows and BatchNorm normalises in place.
 
 Each seed's weights are drawn from that seed's own random generator, with the
 initialisation PyTorch gives the plain layer (``init`` names the alternatives).
@@ -85,11 +98,77 @@ class Linear(nn.Module):
         return torch.baddbmm(self.bias.unsqueeze(1), x, w)
 
 
-class Conv2d(nn.Module):
-    """A 2-d convolution per seed: x (S, B, C, H, W) -> (S, B, C', H', W').
+#: a convolution of at most this many multiply-adds per image runs as im2col and one
+#: batched matrix product for all seeds (the small CNNs on 8x8 digits, the first layer on
+#: 28x28 MNIST); a larger one as one ``F.conv2d`` call per seed, whose arithmetic then
+#: outweighs the cost of a call (one CPU thread: the width-16 CNN's 74k-MAC layer is
+#: already faster so)
+IM2COL_MAX_MACS = 2**16
 
-    Each seed's slice goes through ``F.conv2d`` on its own (a grouped convolution over
-    the seeds would be faster but rounds differently from a one-seed run).
+
+def channel_major(x: torch.Tensor) -> torch.Tensor:
+    """Feature maps (S, B, C, H, W) stored channel by channel, each channel's (H, B, W)
+    contiguous: (S, C, H, B, W). No copy when ``x`` is stored so already (the output of
+    :class:`Conv2d`, :class:`BatchNorm2d` and of elementwise layers on them)."""
+    return x.permute(0, 2, 3, 1, 4).contiguous()
+
+
+def from_channel_major(x: torch.Tensor) -> torch.Tensor:
+    """(S, C, H, B, W) -> the (S, B, C, H, W) view."""
+    return x.permute(0, 3, 1, 2, 4)
+
+
+def im2col(rows: torch.Tensor, k: int, stride: int, B: int, Wo: int) -> torch.Tensor:
+    """Each seed's patch matrix: rows (S, C, Hp, B * Wp), each seed's B zero-padded images
+    side by side in one row per channel -> (S, C*k*k, Ho * B * Wo), where row (c, i, j)
+    holds pixel (stride * y + i, stride * x + j) of channel c for output position (y, b, x).
+    One copy through a strided view, several times faster than ``F.unfold``."""
+    S, C, Hp, width = rows.shape
+    Ho = (Hp - k) // stride + 1
+    s_seed, s_chan, s_row, s_col = rows.stride()
+    patches = rows.as_strided(
+        (S, C, k, k, Ho, B, Wo),
+        (s_seed, s_chan, s_row, s_col, stride * s_row, width // B * s_col, stride * s_col),
+    )
+    return patches.reshape(S, C * k * k, Ho * B * Wo)
+
+
+class _Im2col(torch.autograd.Function):
+    """:func:`im2col`, whose backward pass sums each patch's gradient back into the pixels
+    it was copied from: ``F.fold`` (col2im), which takes a window at every stride along a
+    whole row. Each image's width being a multiple of the stride, its windows start where
+    they do in :func:`im2col`; those that start on its right padding get zero gradient, and
+    the row k - stride more columns for the last image's."""
+
+    generate_vmap_rule = True  # EWC's per-sample gradients run the network under vmap
+
+    @staticmethod
+    def forward(rows, k: int, stride: int, B: int, Wo: int):
+        return im2col(rows, k, stride, B, Wo)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        rows, ctx.k, ctx.stride, ctx.B, ctx.Wo = inputs
+        ctx.size = rows.shape[2:]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (Hp, width), k, s, B, Wo = ctx.size, ctx.k, ctx.stride, ctx.B, ctx.Wo
+        S, n_rows = grad.shape[:2]
+        Ho, per_image = (Hp - k) // s + 1, width // B // s
+        windows = F.pad(grad.view(S, n_rows, Ho, B, Wo), (0, per_image - Wo))
+        full = F.fold(windows.view(S, n_rows, -1), (Hp, width + max(k - s, 0)), k, stride=s)
+        return full[..., :width], None, None, None, None
+
+
+class Conv2d(nn.Module):
+    """A 2-d convolution per seed: x (S, B, C, H, W) -> (S, B, C', H', W'), stored
+    channel-major.
+
+    A small convolution (``IM2COL_MAX_MACS``) multiplies each seed's weights (C', C*k*k)
+    with its patch matrix (:func:`im2col`) in one ``torch.bmm`` over the seeds, as
+    :class:`Linear`; a large one calls ``F.conv2d`` once per seed. The choice depends on
+    one seed's shapes only, so a seed takes the same path alone or beside others.
     ``init="default"``: PyTorch's ``nn.Conv2d``; ``init="kaiming"``: normal with
     std sqrt(2 / fan_out) (the ResNets, as torchvision and PyCIL).
     """
@@ -121,19 +200,42 @@ class Conv2d(nn.Module):
             raise ValueError(f"unknown init {init!r}; choose default or kaiming")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        S, B, C, H, W = x.shape
+        c_out, k, s, p = self.weight.shape[1], self.weight.shape[-1], self.stride, self.padding
+        Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+        if c_out * C * k * k * Ho * Wo > IM2COL_MAX_MACS:
+            return self._per_seed(x)
+        # each seed's B images side by side in one zero-padded row per channel, each
+        # padded to a width that is a multiple of the stride (for _Im2col's backward pass)
+        Wp = -(-(W + 2 * p) // s) * s
+        pad = (p, Wp - W - p, 0, 0, p, p)
+        rows = F.pad(x.permute(0, 2, 3, 1, 4), pad).reshape(S, C, H + 2 * p, B * Wp)
+        im2col_args = (rows, k, s, B, Wo)
+        patches = _Im2col.apply(*im2col_args) if rows.requires_grad else im2col(*im2col_args)
+        weight = self.weight.view(S, c_out, -1)
+        if self.bias is None:
+            y = torch.bmm(weight, patches)
+        else:
+            y = torch.baddbmm(self.bias.unsqueeze(2), weight, patches)
+        return from_channel_major(y.view(S, c_out, Ho, B, Wo))
+
+    def _per_seed(self, x: torch.Tensor) -> torch.Tensor:
+        """One ``F.conv2d`` per seed, the outputs stacked channel-major."""
         biases = [None] * len(x) if self.bias is None else self.bias.unbind(0)
         out = [
-            F.conv2d(xs, w, b, self.stride, self.padding)
+            F.conv2d(xs, w, b, self.stride, self.padding).permute(1, 2, 0, 3)
             for xs, w, b in zip(x.unbind(0), self.weight.unbind(0), biases, strict=True)
         ]
-        return out[0].unsqueeze(0) if len(out) == 1 else torch.stack(out)
+        return from_channel_major(torch.stack(out))
 
 
 class BatchNorm2d(nn.Module):
     """BatchNorm over each seed's channels: x (S, B, C, H, W); statistics (S, C).
 
-    The seeds are laid side by side as S * C channels of one ``F.batch_norm`` call, which
-    normalises every channel on its own, as ``nn.BatchNorm2d`` (momentum 0.1, eps 1e-5).
+    The seeds' channels, stored channel-major, are the S * C channels of one
+    ``F.batch_norm`` call over a single (1, S * C, H * B * W) sample, which normalises
+    every channel on its own over the batch and positions, as ``nn.BatchNorm2d``
+    (momentum 0.1, eps 1e-5).
     """
 
     def __init__(self, channels: int, gens: Generators):
@@ -145,10 +247,10 @@ class BatchNorm2d(nn.Module):
         self.register_buffer("running_var", torch.ones(S, channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        S, B = x.shape[:2]
-        side_by_side = x[0] if S == 1 else x.transpose(0, 1).reshape(B, -1, *x.shape[3:])
+        S, C = x.shape[0], x.shape[2]
+        stored = channel_major(x)
         y = F.batch_norm(
-            side_by_side,
+            stored.view(1, S * C, -1),
             self.running_mean.view(-1),
             self.running_var.view(-1),
             self.weight.view(-1),
@@ -157,7 +259,7 @@ class BatchNorm2d(nn.Module):
             0.1,
             1e-5,
         )
-        return y.unsqueeze(0) if S == 1 else y.view(B, S, *x.shape[2:]).transpose(0, 1)
+        return from_channel_major(y.view(stored.shape))
 
     @torch.no_grad()
     def reset_channels(self, s: int, channels: torch.Tensor) -> None:
@@ -168,10 +270,11 @@ class BatchNorm2d(nn.Module):
 
 
 class GlobalAvgPool(nn.Module):
-    """(S, B, C, H, W) -> (S, B, C): the mean over positions."""
+    """(S, B, C, H, W) -> (S, B, C): the mean over positions (of a contiguous copy: a mean
+    over a channel-major map's strided positions takes three times as long)."""
 
     def forward(self, x):
-        return x.mean((-2, -1))
+        return x.contiguous().mean((-2, -1))
 
 
 class Flatten(nn.Module):
