@@ -17,9 +17,10 @@ defaults spend most of a step in Python and in the cost of each kernel call rath
 arithmetic, so S seeds in one pass cost far less than S runs (``benchmarks/timings.py``:
 5 seeds about twice one seed).
 
-Feature maps of the convolutional layers are stored channel-major, (S, C, H, B, W) in
-memory (:func:`channel_major`), and seen as (S, B, C, H, W): each channel of a seed is one
-contiguous block, which im2col reads along long rows and BatchNorm normalises in place.
+Feature maps of the convolutional layers are stored channel-major with the batch
+innermost, (S, C, H, W, B) in memory (:func:`channel_major`), and seen as (S, B, C, H, W):
+each channel of a seed is one contiguous block, which BatchNorm normalises at once, and
+im2col copies along runs of the batch.
 
 Each seed's weights are drawn from that seed's own random generator, with the
 initialisation PyTorch gives the plain layer (``init`` names the alternatives).
@@ -107,58 +108,61 @@ IM2COL_MAX_MACS = 2**16
 
 
 def channel_major(x: torch.Tensor) -> torch.Tensor:
-    """Feature maps (S, B, C, H, W) stored channel by channel, each channel's (H, B, W)
-    contiguous: (S, C, H, B, W). No copy when ``x`` is stored so already (the output of
-    :class:`Conv2d`, :class:`BatchNorm2d` and of elementwise layers on them)."""
-    return x.permute(0, 2, 3, 1, 4).contiguous()
+    """Feature maps (S, B, C, H, W) as they are stored: channel by channel, each channel's
+    maps with the batch innermost, (S, C, H, W, B) contiguous. No copy when ``x`` is stored
+    so already (the output of :class:`Conv2d`, :class:`BatchNorm2d` and of elementwise
+    layers on them)."""
+    return x.permute(0, 2, 3, 4, 1).contiguous()
 
 
 def from_channel_major(x: torch.Tensor) -> torch.Tensor:
-    """(S, C, H, B, W) -> the (S, B, C, H, W) view."""
-    return x.permute(0, 3, 1, 2, 4)
+    """(S, C, H, W, B) -> the (S, B, C, H, W) view."""
+    return x.permute(0, 4, 1, 2, 3)
 
 
-def im2col(rows: torch.Tensor, k: int, stride: int, B: int, Wo: int) -> torch.Tensor:
-    """Each seed's patch matrix: rows (S, C, Hp, B * Wp), each seed's B zero-padded images
-    side by side in one row per channel -> (S, C*k*k, Ho * B * Wo), where row (c, i, j)
-    holds pixel (stride * y + i, stride * x + j) of channel c for output position (y, b, x).
-    One copy through a strided view, several times faster than ``F.unfold``."""
-    S, C, Hp, width = rows.shape
-    Ho = (Hp - k) // stride + 1
-    s_seed, s_chan, s_row, s_col = rows.stride()
+def im2col(rows: torch.Tensor, k: int, stride: int) -> torch.Tensor:
+    """Each seed's patch matrix: zero-padded feature maps rows (S, C, Hp, Wp, B) ->
+    (S, C*k*k, Ho * Wo * B), where row (c, i, j) holds pixel (stride * y + i,
+    stride * x + j) of channel c for output position (y, x) of image b. One copy through
+    a strided view, along runs of the batch: several times faster than ``F.unfold``."""
+    S, C, Hp, Wp, B = rows.shape
+    Ho, Wo = (Hp - k) // stride + 1, (Wp - k) // stride + 1
+    s_seed, s_chan, s_row, s_col, s_image = rows.stride()
     patches = rows.as_strided(
-        (S, C, k, k, Ho, B, Wo),
-        (s_seed, s_chan, s_row, s_col, stride * s_row, width // B * s_col, stride * s_col),
+        (S, C, k, k, Ho, Wo, B),
+        (s_seed, s_chan, s_row, s_col, stride * s_row, stride * s_col, s_image),
     )
-    return patches.reshape(S, C * k * k, Ho * B * Wo)
+    return patches.reshape(S, C * k * k, Ho * Wo * B)
 
 
 class _Im2col(torch.autograd.Function):
     """:func:`im2col`, whose backward pass sums each patch's gradient back into the pixels
-    it was copied from: ``F.fold`` (col2im), which takes a window at every stride along a
-    whole row. Each image's width being a multiple of the stride, its windows start where
-    they do in :func:`im2col`; those that start on its right padding get zero gradient, and
-    the row k - stride more columns for the last image's."""
+    it was copied from with ``F.fold`` (col2im) over rows of Wp * B columns, a kernel
+    dilated by B: its windows start at every column, so with a stride s > 1 the gradient
+    gets zeros for the windows that start at a column x * B + b with x not a multiple of s."""
 
     generate_vmap_rule = True  # EWC's per-sample gradients run the network under vmap
 
     @staticmethod
-    def forward(rows, k: int, stride: int, B: int, Wo: int):
-        return im2col(rows, k, stride, B, Wo)
+    def forward(rows, k: int, stride: int):
+        return im2col(rows, k, stride)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        rows, ctx.k, ctx.stride, ctx.B, ctx.Wo = inputs
-        ctx.size = rows.shape[2:]
+        rows, ctx.k, ctx.stride = inputs
+        ctx.shape = rows.shape
 
     @staticmethod
     def backward(ctx, grad):
-        (Hp, width), k, s, B, Wo = ctx.size, ctx.k, ctx.stride, ctx.B, ctx.Wo
-        S, n_rows = grad.shape[:2]
-        Ho, per_image = (Hp - k) // s + 1, width // B // s
-        windows = F.pad(grad.view(S, n_rows, Ho, B, Wo), (0, per_image - Wo))
-        full = F.fold(windows.view(S, n_rows, -1), (Hp, width + max(k - s, 0)), k, stride=s)
-        return full[..., :width], None, None, None, None
+        (S, C, Hp, Wp, B), k, s = ctx.shape, ctx.k, ctx.stride
+        Ho, Wo = (Hp - k) // s + 1, (Wp - k) // s + 1
+        if s > 1:
+            windows = F.pad(grad.view(S, C * k * k, Ho, Wo, 1, B), (0, 0, 0, s - 1))
+            columns = (Wp - k + 1) * B  # windows along a row
+            windows = windows.view(S, C * k * k, Ho, -1)[..., :columns]
+            grad = windows.reshape(S, C * k * k, Ho * columns)
+        rows = F.fold(grad, (Hp, Wp * B), k, dilation=(1, B), stride=(s, 1))
+        return rows.view(ctx.shape), None, None
 
 
 class Conv2d(nn.Module):
@@ -205,25 +209,20 @@ class Conv2d(nn.Module):
         Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
         if c_out * C * k * k * Ho * Wo > IM2COL_MAX_MACS:
             return self._per_seed(x)
-        # each seed's B images side by side in one zero-padded row per channel, each
-        # padded to a width that is a multiple of the stride (for _Im2col's backward pass)
-        Wp = -(-(W + 2 * p) // s) * s
-        pad = (p, Wp - W - p, 0, 0, p, p)
-        rows = F.pad(x.permute(0, 2, 3, 1, 4), pad).reshape(S, C, H + 2 * p, B * Wp)
-        im2col_args = (rows, k, s, B, Wo)
-        patches = _Im2col.apply(*im2col_args) if rows.requires_grad else im2col(*im2col_args)
+        rows = F.pad(x.permute(0, 2, 3, 4, 1), (0, 0, p, p, p, p))  # (S, C, Hp, Wp, B)
+        patches = _Im2col.apply(rows, k, s) if rows.requires_grad else im2col(rows, k, s)
         weight = self.weight.view(S, c_out, -1)
         if self.bias is None:
             y = torch.bmm(weight, patches)
         else:
             y = torch.baddbmm(self.bias.unsqueeze(2), weight, patches)
-        return from_channel_major(y.view(S, c_out, Ho, B, Wo))
+        return from_channel_major(y.view(S, c_out, Ho, Wo, B))
 
     def _per_seed(self, x: torch.Tensor) -> torch.Tensor:
         """One ``F.conv2d`` per seed, the outputs stacked channel-major."""
         biases = [None] * len(x) if self.bias is None else self.bias.unbind(0)
         out = [
-            F.conv2d(xs, w, b, self.stride, self.padding).permute(1, 2, 0, 3)
+            F.conv2d(xs, w, b, self.stride, self.padding).permute(1, 2, 3, 0)
             for xs, w, b in zip(x.unbind(0), self.weight.unbind(0), biases, strict=True)
         ]
         return from_channel_major(torch.stack(out))
@@ -233,7 +232,7 @@ class BatchNorm2d(nn.Module):
     """BatchNorm over each seed's channels: x (S, B, C, H, W); statistics (S, C).
 
     The seeds' channels, stored channel-major, are the S * C channels of one
-    ``F.batch_norm`` call over a single (1, S * C, H * B * W) sample, which normalises
+    ``F.batch_norm`` call over a single (1, S * C, H * W * B) sample, which normalises
     every channel on its own over the batch and positions, as ``nn.BatchNorm2d``
     (momentum 0.1, eps 1e-5).
     """
@@ -270,11 +269,10 @@ class BatchNorm2d(nn.Module):
 
 
 class GlobalAvgPool(nn.Module):
-    """(S, B, C, H, W) -> (S, B, C): the mean over positions (of a contiguous copy: a mean
-    over a channel-major map's strided positions takes three times as long)."""
+    """(S, B, C, H, W) -> (S, B, C): the mean over positions."""
 
     def forward(self, x):
-        return x.contiguous().mean((-2, -1))
+        return x.mean((-2, -1))
 
 
 class Flatten(nn.Module):
