@@ -137,9 +137,8 @@ def im2col(rows: torch.Tensor, k: int, stride: int) -> torch.Tensor:
 
 class _Im2col(torch.autograd.Function):
     """:func:`im2col`, whose backward pass sums each patch's gradient back into the pixels
-    it was copied from with ``F.fold`` (col2im) over rows of Wp * B columns, a kernel
-    dilated by B: its windows start at every column, so with a stride s > 1 the gradient
-    gets zeros for the windows that start at a column x * B + b with x not a multiple of s."""
+    it was copied from: one strided add per kernel tap (k * k of them), along runs of the
+    batch (``F.fold`` adds element by element, several times slower)."""
 
     generate_vmap_rule = True  # EWC's per-sample gradients run the network under vmap
 
@@ -156,13 +155,13 @@ class _Im2col(torch.autograd.Function):
     def backward(ctx, grad):
         (S, C, Hp, Wp, B), k, s = ctx.shape, ctx.k, ctx.stride
         Ho, Wo = (Hp - k) // s + 1, (Wp - k) // s + 1
-        if s > 1:
-            windows = F.pad(grad.view(S, C * k * k, Ho, Wo, 1, B), (0, 0, 0, s - 1))
-            columns = (Wp - k + 1) * B  # windows along a row
-            windows = windows.view(S, C * k * k, Ho, -1)[..., :columns]
-            grad = windows.reshape(S, C * k * k, Ho * columns)
-        rows = F.fold(grad, (Hp, Wp * B), k, dilation=(1, B), stride=(s, 1))
-        return rows.view(ctx.shape), None, None
+        taps = grad.view(S, C, k, k, Ho, Wo, B)
+        rows = grad.new_zeros(ctx.shape)
+        for i in range(k):
+            for j in range(k):
+                pixels = rows[:, :, i : i + s * Ho : s, j : j + s * Wo : s]  # a view of rows
+                pixels += taps[:, :, i, j]
+        return rows, None, None
 
 
 class Conv2d(nn.Module):
