@@ -17,10 +17,11 @@ defaults spend most of a step in Python and in the cost of each kernel call rath
 arithmetic, so S seeds in one pass cost far less than S runs (``benchmarks/timings.py``:
 5 seeds about twice one seed).
 
-Feature maps of the convolutional layers are stored channel-major with the batch
-innermost, (S, C, H, W, B) in memory (:func:`channel_major`), and seen as (S, B, C, H, W):
-each channel of a seed is one contiguous block, which BatchNorm normalises at once, and
-im2col copies along runs of the batch.
+Feature maps are always seen as (S, B, C, H, W); how they are stored follows the
+convolution that made them: channel-major with the batch innermost, (S, C, H, W, B)
+(:func:`channel_major`), after im2col, which copies along runs of the batch, and batch
+first, (B, S, C, H, W), after ``F.conv2d`` per seed, which reads and writes each seed's
+batch contiguous. BatchNorm normalises either in place, elementwise layers keep it.
 
 Each seed's weights are drawn from that seed's own random generator, with the
 initialisation PyTorch gives the plain layer (``init`` names the alternatives).
@@ -218,22 +219,24 @@ class Conv2d(nn.Module):
         return from_channel_major(y.view(S, c_out, Ho, Wo, B))
 
     def _per_seed(self, x: torch.Tensor) -> torch.Tensor:
-        """One ``F.conv2d`` per seed, the outputs stacked channel-major."""
+        """One ``F.conv2d`` per seed, the outputs stored batch first, (B, S, C', H', W'),
+        where each seed's images are the contiguous batch ``F.conv2d`` reads and writes."""
         biases = [None] * len(x) if self.bias is None else self.bias.unbind(0)
         out = [
-            F.conv2d(xs, w, b, self.stride, self.padding).permute(1, 2, 3, 0)
+            F.conv2d(xs, w, b, self.stride, self.padding)
             for xs, w, b in zip(x.unbind(0), self.weight.unbind(0), biases, strict=True)
         ]
-        return from_channel_major(torch.stack(out))
+        return torch.stack(out, 1).transpose(0, 1)
 
 
 class BatchNorm2d(nn.Module):
     """BatchNorm over each seed's channels: x (S, B, C, H, W); statistics (S, C).
 
-    The seeds' channels, stored channel-major, are the S * C channels of one
-    ``F.batch_norm`` call over a single (1, S * C, H * W * B) sample, which normalises
-    every channel on its own over the batch and positions, as ``nn.BatchNorm2d``
-    (momentum 0.1, eps 1e-5).
+    The seeds' channels are the S * C channels of one ``F.batch_norm`` call, which
+    normalises every channel on its own over the batch and positions, as
+    ``nn.BatchNorm2d`` (momentum 0.1, eps 1e-5): feature maps stored channel-major (by
+    :class:`Conv2d`'s im2col) as one (1, S * C, H * W * B) sample, others (stored batch
+    first by its ``F.conv2d`` per seed) as (B, S * C, H, W).
     """
 
     def __init__(self, channels: int, gens: Generators):
@@ -245,10 +248,17 @@ class BatchNorm2d(nn.Module):
         self.register_buffer("running_var", torch.ones(S, channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        S, C = x.shape[0], x.shape[2]
-        stored = channel_major(x)
-        y = F.batch_norm(
-            stored.view(1, S * C, -1),
+        S, B, C = x.shape[:3]
+        stored = x.permute(0, 2, 3, 4, 1)
+        if stored.is_contiguous():  # channel-major
+            return from_channel_major(self._normalise(stored.view(1, S * C, -1)).view(stored.shape))
+        y = self._normalise(x.transpose(0, 1).reshape(B, S * C, *x.shape[3:]))
+        return y.view(B, S, *x.shape[2:]).transpose(0, 1)
+
+    def _normalise(self, x: torch.Tensor) -> torch.Tensor:
+        """``F.batch_norm`` of x (N, S * C, ...) with the seeds' statistics and weights."""
+        return F.batch_norm(
+            x,
             self.running_mean.view(-1),
             self.running_var.view(-1),
             self.weight.view(-1),
@@ -257,7 +267,6 @@ class BatchNorm2d(nn.Module):
             0.1,
             1e-5,
         )
-        return from_channel_major(y.view(stored.shape))
 
     @torch.no_grad()
     def reset_channels(self, s: int, channels: torch.Tensor) -> None:

@@ -10,7 +10,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cl_teach.layers import IM2COL_MAX_MACS, BatchNorm2d, Conv2d
+from cl_teach.layers import (
+    IM2COL_MAX_MACS,
+    BatchNorm2d,
+    Conv2d,
+    channel_major,
+    from_channel_major,
+)
 from cl_teach.models import IncrementalNet, make_backbone
 
 #: every convolution of the package's backbones: (name, c_in, c_out, kernel, stride,
@@ -116,8 +122,18 @@ def test_both_computations_are_covered():
     assert macs["cnn stage 1, digits"] <= IM2COL_MAX_MACS < macs["resnet32 stage 3"]
 
 
+#: how a layer may find its input stored: as made, channel-major (after im2col), batch first
+#: (after F.conv2d per seed)
+LAYOUTS = {
+    "contiguous": lambda x: x,
+    "channel-major": lambda x: from_channel_major(channel_major(x)),
+    "batch-first": lambda x: x.transpose(0, 1).contiguous().transpose(0, 1),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
-def test_a_seed_batch_normalises_the_same_alone_or_beside_others(training):
+def test_a_seed_batch_normalises_the_same_alone_or_beside_others(training, layout):
     x = _inputs(3, 16, 8, 4)
     beside, alone = BatchNorm2d(8, _gens([0, 1, 2])), BatchNorm2d(8, _gens([2]))
     for bn in (beside, alone):
@@ -127,8 +143,9 @@ def test_a_seed_batch_normalises_the_same_alone_or_beside_others(training):
         bn.train(training)
     with torch.no_grad():
         alone.weight.copy_(beside.weight[2:])
-    y3, grads3 = _forward_backward(beside, x)
-    y1, grads1 = _forward_backward(alone, x[2:])
+    store = LAYOUTS[layout]
+    y3, grads3 = _forward_backward(beside, store(x))
+    y1, grads1 = _forward_backward(alone, store(x[2:].clone()))
     assert torch.equal(y3[2:], y1)
     for g3, g1 in zip(grads3, grads1, strict=True):
         assert torch.equal(g3[2:], g1)
@@ -136,10 +153,11 @@ def test_a_seed_batch_normalises_the_same_alone_or_beside_others(training):
     assert torch.equal(beside.running_var[2:], alone.running_var)
 
 
-def test_batchnorm_normalises_each_seeds_channels_as_nn_batchnorm2d():
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_batchnorm_normalises_each_seeds_channels_as_nn_batchnorm2d(layout):
     x = _inputs(2, 16, 8, 4)
     bn = BatchNorm2d(8, _gens([0, 1]))
-    y = bn(x)
+    y = bn(LAYOUTS[layout](x))
     for s in range(2):
         ref = torch.nn.BatchNorm2d(8)
         torch.testing.assert_close(y[s], ref(x[s]), rtol=1e-5, atol=1e-5)
