@@ -1,5 +1,6 @@
-"""Results cached on disk by a hash of the run's config, the package's code and the
-PyTorch version (a run's config names its device kind too).
+"""Results cached on disk by a hash of the run's config, the package's code, the PyTorch
+version and the vectorised CPU kernels PyTorch runs (AVX-512, AVX2, ...: the last bits of a
+result depend on them); a run's config names its device kind too.
 
 A widget moved back to an earlier value answers at once; a code change never serves a
 stale result. Writes are atomic: a temporary file, renamed when complete, and removed if
@@ -37,7 +38,13 @@ def key(kind: str, config: dict) -> str:
     import torch
 
     text = json.dumps(
-        {"kind": kind, "config": config, "code": code_version(), "torch": torch.__version__},
+        {
+            "kind": kind,
+            "config": config,
+            "code": code_version(),
+            "torch": torch.__version__,
+            "cpu": torch.backends.cpu.get_cpu_capability(),
+        },
         sort_keys=True,
     )
     return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
