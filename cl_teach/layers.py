@@ -109,10 +109,9 @@ IM2COL_MAX_MACS = 2**16
 
 
 def channel_major(x: torch.Tensor) -> torch.Tensor:
-    """Feature maps (S, B, C, H, W) as they are stored: channel by channel, each channel's
-    maps with the batch innermost, (S, C, H, W, B) contiguous. No copy when ``x`` is stored
-    so already (the output of :class:`Conv2d`, :class:`BatchNorm2d` and of elementwise
-    layers on them)."""
+    """Feature maps (S, B, C, H, W) stored channel by channel, each channel's maps with the
+    batch innermost: (S, C, H, W, B) contiguous. No copy when ``x`` is stored so already
+    (as :class:`Conv2d`'s im2col leaves its output)."""
     return x.permute(0, 2, 3, 4, 1).contiguous()
 
 
@@ -166,8 +165,7 @@ class _Im2col(torch.autograd.Function):
 
 
 class Conv2d(nn.Module):
-    """A 2-d convolution per seed: x (S, B, C, H, W) -> (S, B, C', H', W'), stored
-    channel-major.
+    """A 2-d convolution per seed: x (S, B, C, H, W) -> (S, B, C', H', W').
 
     A small convolution (``IM2COL_MAX_MACS``) multiplies each seed's weights (C', C*k*k)
     with its patch matrix (:func:`im2col`) in one ``torch.bmm`` over the seeds, as
@@ -249,9 +247,10 @@ class BatchNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         S, B, C = x.shape[:3]
-        stored = x.permute(0, 2, 3, 4, 1)
-        if stored.is_contiguous():  # channel-major
-            return from_channel_major(self._normalise(stored.view(1, S * C, -1)).view(stored.shape))
+        if x.stride(1) < x.stride(2):  # the batch inside the channels: channel-major
+            stored = channel_major(x)
+            y = self._normalise(stored.view(1, S * C, -1))
+            return from_channel_major(y.view(stored.shape))
         y = self._normalise(x.transpose(0, 1).reshape(B, S * C, *x.shape[3:]))
         return y.view(B, S, *x.shape[2:]).transpose(0, 1)
 
