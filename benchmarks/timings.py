@@ -2,7 +2,7 @@
 
     python3 tasks.py bench                 # everything
     python3 tasks.py bench --skip-notebooks
-    python3 tasks.py bench --only seeds    # one group: startup, seeds, loop, widget
+    python3 tasks.py bench --only seeds    # one group: startup, seeds, loop, widget, notebooks
     python3 tasks.py bench --notebooks 01_catastrophic_forgetting
 
 Prints: a whole ``python -m cl_teach run`` process on digits against ``python -c "import
@@ -30,7 +30,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # measure this checkout's package, not another installed one
+# measure this checkout's package, not another installed one, here and in the notebooks'
+# kernels
+sys.path.insert(0, str(ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 NOTEBOOK_TARGET = 60  # seconds, Run All from a cold cache with 5 seeds
 
 
@@ -205,23 +208,23 @@ def loop_overhead(repeats: int = 5) -> None:
 
 
 def main() -> None:
-    groups = {
-        "startup": startup,
-        "seeds": seeds_ratio,
-        "loop": loop_overhead,
-        "widget": widget_times,
-    }
+    groups = ["startup", "seeds", "loop", "widget", "notebooks"]
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks", nargs="*", help="only these notebooks (stems)")
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--only", choices=groups, help="only this group of figures")
     args = parser.parse_args()
+    figures = {
+        "startup": startup,
+        "seeds": seeds_ratio,
+        "loop": loop_overhead,
+        "widget": widget_times,
+        "notebooks": lambda: notebook_times(args.notebooks),
+    }
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
-    for name, figures in groups.items():
-        if args.only in (None, name):
-            figures()
-    if not args.skip_notebooks and args.only is None:
-        notebook_times(args.notebooks)
+    for name in groups:
+        if args.only in (None, name) and not (name == "notebooks" and args.skip_notebooks):
+            figures[name]()
 
 
 if __name__ == "__main__":
