@@ -2,14 +2,18 @@
 
     python3 tasks.py bench                 # everything
     python3 tasks.py bench --skip-notebooks
+    python3 tasks.py bench --only seeds    # one group: startup, seeds, loop, checkpoints,
+                                           # widget, notebooks
     python3 tasks.py bench --notebooks 01_catastrophic_forgetting
 
-Prints: the wall time of 5 seeds divided by 1 seed for class-incremental runs (fine-tuning,
-DER) and a plasticity run (backprop), measured in this one process (target <= 2.0); a whole
-``python -m cl_teach run`` process on digits against ``python -c "import torch"`` (target
-<= 2.0x); the shared loop's overhead against a bare PyTorch loop (<= 15 %); a fresh and a
-cached panel answer (<= 10 s, <= 0.5 s); the time spent writing checkpoints at task
-boundaries; each notebook's Run-all time from a cold cache with 5 seeds (target <= 60 s).
+Prints: a whole ``python -m cl_teach run`` process on digits against ``python -c "import
+torch"`` (target <= 2.0x); the wall time of 5 seeds side by side over 1 seed for each
+notebook's offline setting (fine-tuning, replay, DER, MEMO, backprop on the plasticity
+stream; target <= 2.0) and of 10 seeds for DER (<= 3.0), with the machine's load; the
+shared loop's overhead against a bare PyTorch loop (<= 15 %); the time a run spends writing
+its checkpoints at task boundaries; a fresh and a cached answer of notebook 01's panel
+(<= 5 s, <= 0.5 s); each notebook's Run-all time from a cold cache with 5 seeds (target
+<= 60 s).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import contextlib
 import io
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +32,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+# measure this checkout's package, not another installed one, here and in the notebooks'
+# kernels
+sys.path.insert(0, str(ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 NOTEBOOK_TARGET = 60  # seconds, Run All from a cold cache with 5 seeds
 
 
@@ -66,29 +75,54 @@ def best_of(fn, repeats: int = 3) -> float:
     return min(times)
 
 
-def seeds_ratio(repeats: int = 2) -> None:
-    """5 seeds side by side against 1 seed, uncached, for a DER run and a plasticity run."""
-    from cl_teach.config import RunConfig
-    from cl_teach.experiment import run_seeds
-    from cl_teach.plasticity import PlasticityConfig, run_plasticity_seeds
+def load() -> str:
+    """The machine's load: other processes share its cores and slow every figure."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
-    cases = {
-        "class-incremental (fine-tuning, digits)": lambda seeds: run_seeds(
-            RunConfig(method="finetune"), seeds, use_cache=False, progress=False
+
+def seeds_ratio(repeats: int = 3) -> None:
+    """S seeds side by side against 1 seed, uncached, in each notebook's offline setting:
+    the median of ``repeats`` wall times (after a warm-up run), 1 and S seeds interleaved so
+    that a change in the machine's load hits both; the CPU time of this process beside it,
+    which other processes on the machine disturb less."""
+    from cl_teach.experiment import run_seeds
+    from cl_teach.lessons import der, forgetting, memo, plasticity, rehearsal
+    from cl_teach.plasticity import run_plasticity_seeds
+
+    def class_incremental(cfg):
+        return lambda seeds: run_seeds(cfg, seeds, use_cache=False, progress=False)
+
+    cases = [  # name, train(seeds), seeds, target
+        ("fine-tuning (01)", class_incremental(forgetting.SETTING), 5, 2.0),
+        ("replay (02b)", class_incremental(rehearsal.SETTING.replace(method="replay")), 5, 2.0),
+        ("DER (03)", class_incremental(der.SETTING), 5, 2.0),
+        ("DER (03)", class_incremental(der.SETTING), 10, 3.0),
+        ("MEMO (04)", class_incremental(memo.SETTING), 5, 2.0),
+        (
+            "backprop, plasticity (05)",
+            lambda seeds: run_plasticity_seeds(
+                plasticity.SETTING.replace(method="bp"), seeds, use_cache=False
+            ),
+            5,
+            2.0,
         ),
-        "class-incremental (DER, digits, budget 200)": lambda seeds: run_seeds(
-            RunConfig(method="der", budget=200), seeds, use_cache=False, progress=False
-        ),
-        "plasticity (backprop, 30 permuted tasks)": lambda seeds: run_plasticity_seeds(
-            PlasticityConfig(method="bp"), seeds, use_cache=False
-        ),
-    }
-    for name, train in cases.items():
+    ]
+    print(f"seeds: {load()}")
+    for name, train, n, target in cases:
         train([0])  # warm-up: first-call costs belong to neither figure
-        one = best_of(lambda: train([0]), repeats)  # noqa: B023
-        five = best_of(lambda: train([0, 1, 2, 3, 4]), repeats)  # noqa: B023
-        print(f"seeds: {name:45} 1 seed {one:6.2f} s, 5 seeds {five:6.2f} s, "
-              f"ratio {five / one:.2f}  (target <= 2.0)", flush=True)  # fmt: skip
+        wall, cpu = {1: [], n: []}, {1: [], n: []}
+        for _ in range(repeats):
+            for seeds in ([0], list(range(n))):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                train(seeds)
+                wall[len(seeds)].append(time.perf_counter() - start)
+                cpu[len(seeds)].append(time.process_time() - start_cpu)
+        one, many = statistics.median(wall[1]), statistics.median(wall[n])
+        ratio_cpu = statistics.median(cpu[n]) / statistics.median(cpu[1])
+        print(f"seeds: {name:27} 1 seed {one:6.2f} s, {n:2d} seeds {many:6.2f} s: "
+              f"{n:2d}/1 = {many / one:.2f} (CPU time {ratio_cpu:.2f})  (target <= {target})",
+              flush=True)  # fmt: skip
 
 
 def startup(repeats: int = 3) -> None:
@@ -105,16 +139,25 @@ def startup(repeats: int = 3) -> None:
           f"{whole:.2f} s: {whole / torch_only:.2f}x  (target <= 2.0x)", flush=True)  # fmt: skip
 
 
-def widget_times() -> None:
+def widget_times(repeats: int = 3) -> None:
+    """Notebook 01's panel at its defaults: a fresh answer (an empty cache; the median of
+    ``repeats``, after a warm-up answer in a cache of its own) and a cached one."""
     from cl_teach.lessons.forgetting import SETTING
     from cl_teach.widgets.forgetting import forgetting_panel
 
+    def click():
+        with contextlib.redirect_stdout(io.StringIO()):  # a panel displays its figure
+            forgetting_panel(SETTING).run()
+
     fresh_cache()
-    with contextlib.redirect_stdout(io.StringIO()):  # a panel displays its figure
-        fresh = best_of(lambda: forgetting_panel(SETTING).run(), 1)
-        cached = best_of(lambda: forgetting_panel(SETTING).run(), 3)
-    print(f"widget: fresh run on defaults (fine-tuning + joint, 5 seeds) {fresh:6.2f} s  "
-          "(target <= 10 s)")  # fmt: skip
+    click()
+    fresh = []
+    for _ in range(repeats):
+        fresh_cache()
+        fresh.append(best_of(click, 1))
+    cached = best_of(click, 3)
+    print(f"widget: fresh run on defaults (fine-tuning + joint, 5 seeds) "
+          f"{statistics.median(fresh):6.2f} s  (target <= 5 s; {load()})")  # fmt: skip
     print(f"widget: cached answer {cached:35.2f} s  (target <= 0.5 s)")
 
 
@@ -203,18 +246,24 @@ def checkpoint_overhead() -> None:
 
 
 def main() -> None:
+    groups = ["startup", "seeds", "loop", "checkpoints", "widget", "notebooks"]
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks", nargs="*", help="only these notebooks (stems)")
     parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--only", choices=groups, help="only this group of figures")
     args = parser.parse_args()
+    figures = {
+        "startup": startup,
+        "seeds": seeds_ratio,
+        "loop": loop_overhead,
+        "checkpoints": checkpoint_overhead,
+        "widget": widget_times,
+        "notebooks": lambda: notebook_times(args.notebooks),
+    }
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
-    startup()
-    seeds_ratio()
-    loop_overhead()
-    checkpoint_overhead()
-    widget_times()
-    if not args.skip_notebooks:
-        notebook_times(args.notebooks)
+    for name in groups:
+        if args.only in (None, name) and not (name == "notebooks" and args.skip_notebooks):
+            figures[name]()
 
 
 if __name__ == "__main__":

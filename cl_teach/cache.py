@@ -1,5 +1,6 @@
 """Results cached on disk by a hash of the run's config, the package's code that computes
-results and the PyTorch version (a run's config names its device kind too).
+results, the PyTorch version and the vectorised CPU kernels PyTorch runs (AVX-512, AVX2,
+...: the last bits of a result depend on them); a run's config names its device kind too.
 
 A widget moved back to an earlier value answers at once; a change to the code that trains
 or measures never serves a stale result, while a change to how results are shown (the
@@ -80,7 +81,13 @@ def key(kind: str, config: dict) -> str:
     import torch
 
     text = json.dumps(
-        {"kind": kind, "config": config, "code": code_version(), "torch": torch.__version__},
+        {
+            "kind": kind,
+            "config": config,
+            "code": code_version(),
+            "torch": torch.__version__,
+            "cpu": torch.backends.cpu.get_cpu_capability(),
+        },
         sort_keys=True,
     )
     return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"

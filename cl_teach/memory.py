@@ -43,20 +43,20 @@ def check_budget(budget) -> int:
 def herding(features: torch.Tensor, m: int) -> torch.Tensor:
     """iCaRL herding: the indices of ``m`` samples, in the order chosen, whose running mean
     of L2-normalised features stays closest to the class mean. The first pick is the
-    sample nearest the mean; a sample is never picked twice."""
-    v = F.normalize(features.detach().float(), dim=1)
-    mu = v.mean(0)
-    m = min(m, len(v))
+    sample nearest the mean; a sample is never picked twice. ``features`` (n, d), or
+    (S, n, d) for each seed's own features at once: (m,) or (S, m)."""
+    v = F.normalize(features.detach().float(), dim=-1)
+    mu = v.mean(-2, keepdim=True)
+    m = min(m, v.shape[-2])
     chosen, total = [], torch.zeros_like(mu)
-    available = torch.ones(len(v), dtype=torch.bool, device=v.device)
+    taken = torch.zeros(v.shape[:-1], dtype=torch.bool, device=v.device)
     for k in range(1, m + 1):
-        dist = (mu - (total + v) / k).norm(dim=1)  # the mean if each candidate were added
-        dist[~available] = float("inf")
-        i = int(dist.argmin())
+        dist = (mu - (total + v) / k).norm(dim=-1)  # the mean if each candidate were added
+        i = dist.masked_fill_(taken, float("inf")).argmin(-1, keepdim=True)
         chosen.append(i)
-        available[i] = False
-        total += v[i]
-    return torch.tensor(chosen, dtype=torch.int64)
+        taken.scatter_(-1, i, True)
+        total += v.gather(-2, i.unsqueeze(-1).expand(*i.shape, v.shape[-1]))
+    return torch.cat(chosen, -1).cpu()
 
 
 Features = Callable[[torch.Tensor], torch.Tensor]  # uint8 images (1, n, ...) -> (S, n, d)
@@ -138,7 +138,7 @@ class ExemplarMemory:
         if features is None:
             raise ValueError("herding needs features: pass features=callable(images)")
         with torch.no_grad():
-            return torch.stack([herding(f, m) for f in features(images)])
+            return herding(features(images), m)
 
     def as_data(self, like: ImageData) -> ImageData:
         """The exemplars as an ImageData with ``like``'s normalisation."""

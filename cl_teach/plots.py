@@ -98,6 +98,39 @@ def seeds_of(runs: Result | list[Result]) -> list[Result]:
     return [runs] if isinstance(runs, Result) else list(runs)
 
 
+def _text_colour(rgba) -> str:
+    """Dark text on a light cell, white on a dark one (W3C relative luminance, as seaborn)."""
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3])
+    return ".15" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.408 else "w"
+
+
+def heatmap(ax, values: np.ndarray, xticklabels, yticklabels, text=None, label="accuracy",
+            cbar: bool = True):  # fmt: skip
+    """Cells coloured on the fixed 0..1 viridis scale (blank where NaN), row 0 at the top,
+    ``text[i][j]`` written in each coloured cell (dark on light cells, white on dark ones)
+    and a colour bar: seaborn's heatmap, without its full drawing of the figure to see
+    whether tick labels overlap, which took most of a panel's plotting time."""
+    values = np.ma.masked_invalid(np.asarray(values, dtype=float))
+    mesh = ax.pcolormesh(values, cmap="viridis", vmin=0, vmax=1)
+    ax.set(xlim=(0, values.shape[1]), ylim=(values.shape[0], 0))
+    if cbar:
+        ax.figure.colorbar(mesh, ax=ax, label=label).outline.set_linewidth(0)
+    ax.set_xticks(np.arange(values.shape[1]) + 0.5, xticklabels,
+                  rotation=90 if values.shape[1] > 20 else 0)  # fmt: skip
+    ax.set_yticks(np.arange(values.shape[0]) + 0.5, yticklabels, va="center")
+    ax.tick_params(length=0)
+    ax.spines[:].set_visible(False)
+    ax.grid(False)
+    if text is None:
+        return ax
+    colours = mesh.to_rgba(values.ravel())
+    for (i, j), colour in zip(np.ndindex(values.shape), colours, strict=True):
+        if values.mask is np.ma.nomask or not values.mask[i, j]:
+            ax.text(j + 0.5, i + 0.5, text[i][j], ha="center", va="center",
+                    color=_text_colour(colour), **ANNOTATION)  # fmt: skip
+    return ax
+
+
 def mean_array(runs, name: str) -> np.ndarray:
     """The mean over seeds of a per-run array (NaN where not measured)."""
     return np.mean([r.array(name) for r in seeds_of(runs)], axis=0)
@@ -162,24 +195,12 @@ def per_class_heatmap(runs, ax=None, title: str | None = None, annotate: bool = 
     acc = mean_array(runs, "per_class_accuracy")
     ax = _axes(ax, (0.6 * acc.shape[1] + 2.5, 0.5 * acc.shape[0] + 1.8))
     cell_inches = ax.get_position().width * ax.figure.get_figwidth() / acc.shape[1]
-    sns.heatmap(
-        acc,
-        ax=ax,
-        vmin=0,
-        vmax=1,
-        cmap="viridis",
-        annot=bool(annotate and cell_inches >= 0.5),
-        fmt=".2f",
-        annot_kws=ANNOTATION,
-        cbar=cbar,
-        cbar_kws={"label": "accuracy"},
-        xticklabels=first.class_order,
-        yticklabels=[f"after task {i + 1}" for i in range(len(acc))],
-        mask=np.isnan(acc),
-    )
+    wide = annotate and cell_inches >= 0.5  # room to write the number in a cell
+    text = [[f"{v:.2f}" for v in row] for row in acc] if wide else None
+    heatmap(ax, acc, first.class_order, [f"after task {i + 1}" for i in range(len(acc))], text,
+            cbar=cbar)  # fmt: skip
     for b in _task_bounds(first):
         ax.axvline(b, color="white", lw=2)
-    ax.grid(False)
     ax.set_xlabel("class (in order of arrival)")
     ax.set_title((title or f"{first.method}: per-class accuracy") + _seeds_note(runs))
     return ax
@@ -210,21 +231,8 @@ def accuracy_matrix(runs, ax=None, title: str | None = None):
     R = mean_array(runs, "accuracy_matrix")
     ax = _axes(ax, (0.7 * len(R) + 2.5, 0.6 * len(R) + 1.8))
     labels = [str(i + 1) for i in range(len(R))]
-    sns.heatmap(
-        R,
-        ax=ax,
-        vmin=0,
-        vmax=1,
-        cmap="viridis",
-        annot=len(R) <= 12,
-        fmt=".2f",
-        annot_kws=ANNOTATION,
-        mask=np.isnan(R),
-        xticklabels=labels,
-        yticklabels=labels,
-        cbar_kws={"label": "accuracy"},
-    )
-    ax.grid(False)
+    text = [[f"{v:.2f}" for v in row] for row in R] if len(R) <= 12 else None
+    heatmap(ax, R, labels, labels, text)
     ax.set(
         xlabel="evaluated on task j",
         ylabel="after training task i",
@@ -542,10 +550,7 @@ def seed_heatmap(cells: dict, rows: list, cols: list, ax=None, title: str = "",
     stats = {k: interval(np.asarray(v, dtype=float)) for k, v in cells.items()}
     mean = np.array([[stats[(r, c)][0][0] for c in cols] for r in rows])
     text = [[f"{stats[(r, c)][0][0]:.3f}\n± {stats[(r, c)][1][0]:.3f}" for c in cols] for r in rows]
-    sns.heatmap(mean, ax=ax, vmin=0, vmax=1, cmap="viridis", annot=np.array(text), fmt="",
-                annot_kws=ANNOTATION, cbar_kws={"label": label},
-                xticklabels=col_labels or cols, yticklabels=row_labels or rows)  # fmt: skip
-    ax.grid(False)
+    heatmap(ax, mean, col_labels or cols, row_labels or rows, text, label)
     n = len(next(iter(cells.values())))
     ax.set_title(title + ("" if n == 1 else f" (mean of {n} seeds)"))
     return ax

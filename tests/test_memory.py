@@ -113,6 +113,16 @@ def test_herding_picks_the_sample_nearest_the_class_mean_first():
         assert len(order.unique()) == 10  # never the same sample twice
 
 
+def test_herding_of_several_seeds_is_each_seeds_own_herding():
+    g = torch.Generator().manual_seed(3)
+    f = torch.randn(3, 60, 8, generator=g).exp()
+    together = herding(f, 12)
+    assert together.shape == (3, 12)
+    for s in range(3):
+        assert torch.equal(together[s], herding(f[s], 12))
+    assert not torch.equal(together[0], together[1])
+
+
 def test_herding_mean_beats_random_mean():
     g = torch.Generator().manual_seed(2)
     f = torch.randn(200, 16, generator=g).exp()  # skewed, so a few samples do not match the mean

@@ -15,8 +15,18 @@ SMALL = PlasticityConfig(tasks=3, epochs=1, device="cpu")
         {"method": "cbp", "replacement_rate": 0.02, "maturity": 5},
         {"method": "cbp", "backbone": "cnn", "width": 4, "replacement_rate": 0.05, "maturity": 5},
         {"method": "snp"},
+        {
+            "method": "cbp",
+            "backbone": "resnet18",
+            "tasks": 2,
+            "epochs": 3,
+            "train_per_class": 5,
+            "probe_size": 20,
+            "replacement_rate": 0.2,
+            "maturity": 1,
+        },
     ],
-    ids=["bp", "cbp", "cbp-cnn", "snp"],
+    ids=["bp", "cbp", "cbp-cnn", "snp", "cbp-resnet18"],
 )
 def test_a_seed_gives_the_same_result_alone_and_beside_others(options):
     cfg = SMALL.replace(**options)

@@ -159,7 +159,9 @@ def test_a_gpu_run_is_made_deterministic():
         torch.use_deterministic_algorithms(before[2])
 
 
-def test_the_cache_key_names_the_device_kind_and_the_torch_version(monkeypatch):
+def test_the_cache_key_names_the_device_kind_the_torch_version_and_the_cpu_kernels(
+    monkeypatch,
+):
     from cl_teach import cache
     from cl_teach.experiment import _key
 
@@ -167,8 +169,12 @@ def test_the_cache_key_names_the_device_kind_and_the_torch_version(monkeypatch):
     assert _key(cfg)["device"] == "cpu"
     key = cache.key("run", _key(cfg))
     assert key != cache.key("run", {**_key(cfg), "device": "cuda"})
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    avx2 = cache.key("run", _key(cfg))
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "DEFAULT")
+    assert cache.key("run", _key(cfg)) != avx2
     monkeypatch.setattr(torch, "__version__", "0.0.0")
-    assert cache.key("run", _key(cfg)) != key
+    assert cache.key("run", _key(cfg)) not in (key, avx2)
 
 
 def readme_gpu_commands() -> list[list[str]]:

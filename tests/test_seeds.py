@@ -26,6 +26,7 @@ FIELDS = ("accuracy_matrix", "per_class_accuracy", "classifier_norms", "task_acc
         ("dark_er_pp", {}),
         ("der", {}),
         ("memo", {"train_base": False}),
+        ("der", {"backbone": "resnet32", "train_per_class": 10, "epochs": 1}),
     ],
 )
 def test_a_seed_gives_the_same_numbers_alone_or_beside_others(method, change):
