@@ -50,8 +50,9 @@ class Click:
         return panel.compute(**values, progress=progress)
 
 
-#: each notebook's experiments on Run All: ``function`` of its lessons module, called on the
-#: module's offline ``SETTING`` and 5 seeds
+#: each notebook's experiments on Run All, in the order its ``claims`` takes their results:
+#: ``function`` of its lessons module, on the module's offline ``SETTING`` (when the
+#: function takes a ``base``) and 5 seeds
 EXPERIMENTS = {
     "00": (),
     "01": ("forgetting:runs",),
@@ -59,17 +60,22 @@ EXPERIMENTS = {
     "02b": ("rehearsal:runs", "rehearsal:one_pass"),
     "03": ("der:runs",),
     "04": ("memo:runs",),
-    "05": ("plasticity:runs", "plasticity:small_step"),
-    "06": ("remedies:runs", "remedies:free_lunch"),
+    "05": ("plasticity:runs", "plasticity:small_step", "plasticity:growing"),
+    "06": ("remedies:runs", "remedies:ablations", "remedies:free_lunch", "remedies:regression"),
     "07": ("summary:runs",),
 }
 
 
 def run_experiment(name: str, seeds: int = 5, progress=None):
     """One of :data:`EXPERIMENTS` (training what is not cached)."""
+    import inspect
+
     module, function = name.split(":")
     lesson = importlib.import_module(f"cl_teach.lessons.{module}")
-    return getattr(lesson, function)(lesson.SETTING, seeds, progress)
+    fn = getattr(lesson, function)
+    params = inspect.signature(fn).parameters
+    args = (lesson.SETTING,) if next(iter(params)) == "base" else ()
+    return fn(*args, seeds=seeds, **({"progress": progress} if "progress" in params else {}))
 
 
 @dataclass(frozen=True)
