@@ -75,15 +75,21 @@ def lab() -> None:
 SECOND_BLOCK = "5-9"
 
 
+#: pytest-xdist, one worker a core; a test module (or a notebook) stays on one worker
+PARALLEL = ["-n", "auto", "--dist", "loadgroup"]
+
+
 def test() -> None:
     """ruff; the package tests, the claims on seeds 0-4 and every notebook under nbval;
-    then the claims again on a second block of seeds (a claim must hold on any block)."""
+    then the claims again on a second block of seeds (a claim must hold on any block; the
+    mutation tests, which show what a claim rests on in the code, run on the first only)."""
     ensure_env()
     env = {**os.environ, "MPLBACKEND": "Agg"}
     sh(BIN / "ruff", "check", ".")
-    sh(PYTHON, "-m", "pytest", "--nbval-lax", "tests", "notebooks", *sys.argv[2:], env=env)
-    sh(PYTHON, "-m", "pytest", "tests/claims", "--claim-seeds", SECOND_BLOCK, *sys.argv[2:],
+    sh(PYTHON, "-m", "pytest", *PARALLEL, "--nbval-lax", "tests", "notebooks", *sys.argv[2:],
        env=env)  # fmt: skip
+    sh(PYTHON, "-m", "pytest", *PARALLEL, "tests/claims", "--claim-seeds", SECOND_BLOCK,
+       "-m", "not mutation", *sys.argv[2:], env=env)  # fmt: skip
 
 
 def browser() -> None:

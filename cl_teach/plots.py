@@ -346,27 +346,6 @@ def norms_before_after(runs, ax=None, task: int = -1, title: str | None = None):
     return ax
 
 
-def memory_curve(grid: dict[str, list], ax=None, title: str | None = None):
-    """Final accuracy against total memory (model + exemplars, bytes), one line per method,
-    each point the mean over seeds with its 95% interval: the comparison at equal memory.
-    ``grid[method]`` lists the runs (a Result or one per seed) at each memory level."""
-    ax = _axes(ax)
-    for name, levels in grid.items():
-        levels = sorted(
-            (seeds_of(r) for r in levels), key=lambda r: sum(r[0].memory_bytes.values())
-        )
-        kib = [sum(r[0].memory_bytes.values()) / 1024 for r in levels]
-        mean, half = interval(np.array([[x.final_accuracy for x in r] for r in levels]).T)
-        ax.errorbar(kib, mean, yerr=half, marker="o", capsize=4, label=name, color=color(name))
-    ax.set(
-        xlabel="total memory: model + exemplars (KiB)",
-        ylabel="final accuracy",
-        title=title or "accuracy at equal memory",
-    )
-    ax.legend()
-    return ax
-
-
 def network_diagram(
     tasks: int,
     shared: list[str] | None = None,
@@ -503,25 +482,6 @@ def align_before_after(runs, ax=None, title: str | None = None):
     return ax
 
 
-def weight_align_gammas(runs, ax=None, title: str | None = None):
-    """Weight aligning's gamma (mean old row norm / mean new row norm before aligning) in
-    each incremental task, a dot per seed and the mean: below 1, the new rows were larger
-    and aligning shrinks them."""
-    runs = seeds_of(runs)
-    ax = _axes(ax)
-    gammas = np.array([[g for g in r.extras["weight_align_gamma"] if g is not None] for r in runs])
-    tasks = np.arange(2, gammas.shape[1] + 2)
-    for g in gammas:
-        ax.plot(tasks, g, "o", color=color("der"), alpha=0.5, mec="k", ms=6)
-    band(ax, tasks, gammas, "mean over seeds", "k")
-    ax.axhline(1, color="k", lw=1, ls="--")
-    ax.set_xticks(tasks)
-    ax.set(xlabel="task", ylabel="gamma", ylim=(0, max(1.2, float(np.max(gammas)) + 0.1)),
-           title=title or "weight aligning's gamma" + _seeds_note(runs))  # fmt: skip
-    ax.legend(loc="lower right")
-    return ax
-
-
 def block_similarity(runs, ax=None, shared: list[str] = (), title: str | None = None):
     """Linear CKA between the first task's backbone and the newest one, per block, after
     each task (mean over seeds with its 95% interval): DER's runs record it
@@ -539,18 +499,4 @@ def block_similarity(runs, ax=None, shared: list[str] = (), title: str | None = 
     ax.set(xlabel="after task", ylabel="linear CKA with the first backbone", ylim=(0, 1.02),
            title=title or "how similar each block stays" + _seeds_note(runs))  # fmt: skip
     ax.legend()
-    return ax
-
-
-def seed_heatmap(cells: dict, rows: list, cols: list, ax=None, title: str = "",
-                 row_labels=None, col_labels=None, label: str = "accuracy"):  # fmt: skip
-    """A table of numbers over seeds: ``cells[(row, col)]`` holds one value per seed; each
-    cell shows the mean and its 95% interval, coloured on the fixed 0..1 scale."""
-    ax = _axes(ax, (2.6 * len(cols) + 2, 1.1 * len(rows) + 1.5))
-    stats = {k: interval(np.asarray(v, dtype=float)) for k, v in cells.items()}
-    mean = np.array([[stats[(r, c)][0][0] for c in cols] for r in rows])
-    text = [[f"{stats[(r, c)][0][0]:.3f}\n± {stats[(r, c)][1][0]:.3f}" for c in cols] for r in rows]
-    heatmap(ax, mean, col_labels or cols, row_labels or rows, text, label)
-    n = len(next(iter(cells.values())))
-    ax.set_title(title + ("" if n == 1 else f" (mean of {n} seeds)"))
     return ax

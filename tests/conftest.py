@@ -1,7 +1,7 @@
 """Test-wide settings: a non-interactive plot backend, one CPU thread, a throw-away result
-cache (unless ``CL_TEACH_CACHE`` names one: CI shares its cache with the browser tests),
-and the seed block of the claims tests (``--claim-seeds 5-9``; default 0-4, the notebooks'
-seeds)."""
+cache shared by pytest-xdist's workers (unless ``CL_TEACH_CACHE`` names one: CI shares its
+cache with the browser tests), groups for the workers, and the seed block of the claims
+tests (``--claim-seeds 5-9``; default 0-4, the notebooks' seeds)."""
 
 import os
 import tempfile
@@ -15,7 +15,15 @@ matplotlib.use("Agg")
 # One CPU thread, as every run of the package uses (cl_teach.experiment.one_thread_on_cpu):
 # tests that drive a network by hand would otherwise contend for the cores.
 torch.set_num_threads(1)
-os.environ.setdefault("CL_TEACH_CACHE", tempfile.mkdtemp(prefix="cl_teach-cache-"))
+# One throw-away cache for the whole run, shared by pytest-xdist's workers (they see the
+# run's id in PYTEST_XDIST_TESTRUNUID).
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+os.environ.setdefault(
+    "CL_TEACH_CACHE",
+    os.path.join(tempfile.gettempdir(), f"cl_teach-cache-{_RUN}")
+    if _RUN
+    else tempfile.mkdtemp(prefix="cl_teach-cache-"),
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +33,25 @@ def cifar100(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar100")
     write_cifar(root, "cifar100", train_per_class=2, test_per_class=1)
     return root
+
+
+@pytest.fixture(scope="session")
+def cifar100_cache(tmp_path_factory):
+    """One result cache for the runs on those CIFAR-100 files: a notebook on its preset
+    and the CLI on the same preset and overrides train once (never the project's cache:
+    the files are random, not CIFAR-100)."""
+    return tmp_path_factory.mktemp("cifar100-cache")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups for pytest-xdist (``tasks.py test`` runs ``-n 2 --dist loadgroup``): a test
+    module's tests, or a notebook's cells, stay on one worker (they share the module's runs,
+    or one kernel); the tests on the CIFAR-100 files share one worker, files and cache."""
+    for item in items:
+        cifar = "cifar100" in getattr(item, "fixturenames", ())
+        item.add_marker(
+            pytest.mark.xdist_group("cifar100" if cifar else item.nodeid.split("::")[0])
+        )
 
 
 def pytest_addoption(parser):

@@ -41,11 +41,13 @@ SHORTER = {
 
 @pytest.mark.fullscale
 @pytest.mark.parametrize("notebook", sorted(PRESETS))
-def test_notebook_runs_on_its_cifar100_preset(notebook, cifar100, tmp_path, monkeypatch):
+def test_notebook_runs_on_its_cifar100_preset(
+    notebook, cifar100, cifar100_cache, tmp_path, monkeypatch
+):
     preset = PRESETS[notebook]
     assert load(preset)["config"]["dataset"] == "cifar100"
     monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
-    monkeypatch.setenv("CL_TEACH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CL_TEACH_CACHE", str(cifar100_cache))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     source = f"notebooks/{notebook}.ipynb"
     params = {"PRESET": preset, "EPOCHS": 1, "TRAIN_PER_CLASS": 1, "SEEDS": 1, "DEVICE": "cpu"}

@@ -72,10 +72,13 @@ def test_unknown_preset_is_a_clear_error(capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RUN_PRESETS)
-def test_every_run_preset_runs_and_prints_its_resolved_config(name, cifar100, monkeypatch, capsys):
+def test_every_run_preset_runs_and_prints_its_resolved_config(
+    name, cifar100, cifar100_cache, monkeypatch, capsys
+):
     """The issue's command with tiny overrides (one epoch, one image per class, two
     tasks) on the CPU: the JSON carries the preset's config with the overrides applied."""
     monkeypatch.setenv("CL_TEACH_DATA", str(cifar100))
+    monkeypatch.setenv("CL_TEACH_CACHE", str(cifar100_cache))
     argv = ["run", "--preset", name, "--epochs", "1", "--train-per-class", "1", "--scenario",
             "B0Inc50", "--device", "cpu", "--quiet", "--json", "-"]  # fmt: skip
     assert main(argv) == 0

@@ -79,12 +79,6 @@ def new_over_old_norm(r) -> float:
     return float(np.mean(ratio[:, 1] / ratio[:, 0])) if len(ratio) else np.nan
 
 
-def new_class_bias(r) -> float:
-    """How much better the newest classes are recognised than the old ones after the last
-    task: accuracy on the new classes minus on the old ones."""
-    return new_classes(r) - old_classes(r)
-
-
 #: training images per class (digits: 1,438 images of 10 classes)
 TRAIN_PER_CLASS = {"digits": 144, "mnist5k": 400, "cifar10": 5000, "cifar100": 500}
 

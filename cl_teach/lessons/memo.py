@@ -42,7 +42,6 @@ from . import (
     values,
 )
 from .der import SETTING as DER_SETTING
-from .der import TRAIN_PER_CLASS
 
 #: the offline setting of notebook 04: notebook 03's, with a first task of four classes;
 #: its budget, 10 exemplars (one per class after the last task), is the starved memory
@@ -192,13 +191,6 @@ def stream_accuracy(r) -> float:
 def drift(r) -> float:
     """How far the first task's features moved by the end of a MEMO run (relative L2)."""
     return float(r.extras["first_task_drift"][-1])
-
-
-def stored_share(r) -> float:
-    """The exemplars a run keeps, as a share of the stream's training images."""
-    cfg = RunConfig(**r.config)
-    per_class_images = min(cfg.train_per_class or np.inf, TRAIN_PER_CLASS[cfg.dataset])
-    return r.extras["exemplars"] / (per_class_images * dataset_info(cfg.dataset).num_classes)
 
 
 def pooled(curve: dict, budgets, a: str, b: str) -> Difference:

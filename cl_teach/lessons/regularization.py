@@ -52,11 +52,6 @@ def new_classes(r) -> float:
     return float(np.mean(r.array("per_class_accuracy")[-1, : sum(r.classes_per_task)][-new:]))
 
 
-def clearly_above(runs, metric, threshold: float) -> bool:
-    """The 95% interval of ``metric``'s mean over seeds lies above ``threshold``."""
-    return over_seeds(runs, metric).above(threshold)
-
-
 def old_tasks(r) -> float:
     """Mean accuracy, after the last task, on each task before it (the last row of R
     without its last entry)."""

@@ -45,10 +45,9 @@ def test_each_claim_can_fail(runs):
     assert not verdicts(results, smaller, collapsed)[7]
 
 
-def test_the_head_reset_claim_needs_the_reset(runs, claim_seeds, monkeypatch, tmp_path):
+def test_the_head_reset_claim_needs_the_reset(runs, claim_seeds, fresh_cache, monkeypatch):
     """With the reset switched off in the code, the head reset is backprop, and its claims
     (it stays plastic; so weight growth alone does not cost plasticity) fail."""
-    monkeypatch.setenv("CL_TEACH_CACHE", str(tmp_path))
     monkeypatch.setattr(HeadReset, "start_task", Backprop.start_task)
     results, smaller, grown = runs
     mutated = plasticity.runs(plasticity.SETTING, claim_seeds, methods=("head_reset",))
