@@ -76,7 +76,7 @@ SECOND_BLOCK = "5-9"
 
 
 #: pytest-xdist, one worker a core; a test module (or a notebook) stays on one worker
-PARALLEL = ["-n", "auto", "--dist", "loadgroup"]
+PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 
 
 def test() -> None:

@@ -1,10 +1,11 @@
 """Test-wide settings: a non-interactive plot backend, one CPU thread, a throw-away result
 cache shared by pytest-xdist's workers (unless ``CL_TEACH_CACHE`` names one: CI shares its
-cache with the browser tests), groups for the workers, and the seed block of the claims
-tests (``--claim-seeds 5-9``; default 0-4, the notebooks' seeds)."""
+cache with the browser tests), and the seed block of the claims tests (``--claim-seeds
+5-9``; default 0-4, the notebooks' seeds)."""
 
 import os
 import tempfile
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -37,21 +38,13 @@ def cifar100(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def cifar100_cache(tmp_path_factory):
-    """One result cache for the runs on those CIFAR-100 files: a notebook on its preset
-    and the CLI on the same preset and overrides train once (never the project's cache:
-    the files are random, not CIFAR-100)."""
+    """One result cache for the runs on those CIFAR-100 files (the same files in every
+    pytest-xdist worker: ``write_cifar`` is seeded): a notebook on its preset and the CLI on
+    the same preset and overrides train once. Never the project's cache: the files are
+    random, not CIFAR-100."""
+    if _RUN:
+        return Path(tempfile.gettempdir()) / f"cl_teach-cifar100-cache-{_RUN}"
     return tmp_path_factory.mktemp("cifar100-cache")
-
-
-def pytest_collection_modifyitems(config, items):
-    """Groups for pytest-xdist (``tasks.py test`` runs ``-n 2 --dist loadgroup``): a test
-    module's tests, or a notebook's cells, stay on one worker (they share the module's runs,
-    or one kernel); the tests on the CIFAR-100 files share one worker, files and cache."""
-    for item in items:
-        cifar = "cifar100" in getattr(item, "fixturenames", ())
-        item.add_marker(
-            pytest.mark.xdist_group("cifar100" if cifar else item.nodeid.split("::")[0])
-        )
 
 
 def pytest_addoption(parser):
