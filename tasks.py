@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -80,16 +81,18 @@ PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 
 
 def test() -> None:
-    """ruff; the package tests, the claims on seeds 0-4 and every notebook under nbval;
-    then the claims again on a second block of seeds (a claim must hold on any block; the
-    mutation tests, which show what a claim rests on in the code, run on the first only)."""
+    """ruff; the package tests and the claims on seeds 0-4; then every notebook under nbval
+    (reading the runs the claims cached) beside the claims on a second block of seeds (a
+    claim must hold on any block; the mutation tests, which show what a claim rests on in
+    the code, run on the first block only)."""
     ensure_env()
-    env = {**os.environ, "MPLBACKEND": "Agg"}
     sh(BIN / "ruff", "check", ".")
-    sh(PYTHON, "-m", "pytest", *PARALLEL, "--nbval-lax", "tests", "notebooks", *sys.argv[2:],
-       env=env)  # fmt: skip
-    sh(PYTHON, "-m", "pytest", *PARALLEL, "tests/claims", "--claim-seeds", SECOND_BLOCK,
-       "-m", "not mutation", *sys.argv[2:], env=env)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="cl_teach-test-cache-") as cache:
+        # one throw-away result cache for both steps, unless CL_TEACH_CACHE names one
+        env = {"CL_TEACH_CACHE": cache, **os.environ, "MPLBACKEND": "Agg"}
+        sh(PYTHON, "-m", "pytest", *PARALLEL, "tests", *sys.argv[2:], env=env)
+        sh(PYTHON, "-m", "pytest", *PARALLEL, "--nbval-lax", "notebooks", "tests/claims",
+           "--claim-seeds", SECOND_BLOCK, "-m", "not mutation", *sys.argv[2:], env=env)  # fmt: skip
 
 
 def browser() -> None:
