@@ -17,7 +17,7 @@ def draw_variants(results: dict):
     same budget: a dot per seed, the mean with its 95% interval."""
     fig, ax = plt.subplots(figsize=(12, 4.8), layout="constrained")
     final = {name: [r.final_accuracy for r in runs] for name, runs in results.items()}
-    colors = {name: plots.color("der") for name in results if name != "replay"}
+    colors = {n: plots.color("replay" if n.startswith("replay") else "der") for n in results}
     plots.seed_points(final, ax, "final accuracy", "DER with one switch changed", colors)
     ax.set_ylim(0, 1)
     return fig
