@@ -260,9 +260,11 @@ class Executor:
         return out
 
     def status(self, runs: list[Run]) -> str:
-        lines = [f"{run}: {state}" + (f", log {log}" if log else "")
-                 for run, state, log in self.states(runs)]  # fmt: skip
-        done = sum(run.cached() for run in runs)
+        """One line per run and the count of those done, all from one look at the cache
+        (a run that lands meanwhile is counted on the next call, not half on this one)."""
+        states = self.states(runs)
+        lines = [f"{run}: {state}" + (f", log {log}" if log else "") for run, state, log in states]
+        done = sum(state == "COMPLETED (cached)" for _, state, _ in states)
         return "\n".join(lines + [f"{done} of {len(runs)} runs done"])
 
     def require_done(self, runs: list[Run]) -> None:

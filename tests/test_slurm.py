@@ -46,19 +46,22 @@ def folders(tmp_path, monkeypatch):
         subprocess.call(["scancel", *sorted(ids)])
 
 
-def sacct(job_ids, limit: float = 30) -> dict[str, str]:
-    """Each job's (each array task's) final state, as sacct has it: a job's result file is
-    written a moment before Slurm ends it."""
-    ids = ",".join(sorted({i.split("_")[0] for i in job_ids}))
+def sacct(job_ids, limit: float = 60) -> dict[str, str]:
+    """Each job's (each array task's) final state, as sacct has it, once it has every one of
+    them: a job's result file is written a moment before Slurm ends it, and the accounting
+    database records the end a moment after."""
+    wanted = set(job_ids)
+    ids = ",".join(sorted({i.split("_")[0] for i in wanted}))
     deadline = time.time() + limit
     while True:
         out = subprocess.check_output(
             ["sacct", "-X", "-n", "-P", "-o", "JobID,State", "-j", ids], text=True
         )
-        states = dict(line.split("|") for line in out.splitlines())
-        if time.time() > deadline or not {"PENDING", "RUNNING", "COMPLETING"} & set(
+        states = {j: s for j, s in (line.split("|") for line in out.splitlines()) if j in wanted}
+        ended = len(states) == len(wanted) and not {"PENDING", "RUNNING", "COMPLETING"} & set(
             states.values()
-        ):
+        )
+        if ended or time.time() > deadline:
             return states
         time.sleep(0.5)
 
