@@ -30,6 +30,8 @@ from . import cache, checkpoint
 
 EXECUTORS = ("inline", "local", "slurm")
 POLL_SECONDS = 0.5  # how often the local executor looks for a finished process
+#: the state of a run whose result is in the cache
+CACHED = "COMPLETED (cached)"
 
 
 class RunsFailed(ValueError):
@@ -251,7 +253,7 @@ class Executor:
         for run in runs:
             job_id = records.get(run.name)
             if run.cached():
-                out.append((run, "COMPLETED (cached)", None))
+                out.append((run, CACHED, None))
             elif job_id is None:
                 out.append((run, "not submitted", None))
             else:
@@ -264,7 +266,7 @@ class Executor:
         (a run that lands meanwhile is counted on the next call, not half on this one)."""
         states = self.states(runs)
         lines = [f"{run}: {state}" + (f", log {log}" if log else "") for run, state, log in states]
-        done = sum(state == "COMPLETED (cached)" for _, state, _ in states)
+        done = sum(state == CACHED for _, state, _ in states)
         return "\n".join(lines + [f"{done} of {len(runs)} runs done"])
 
     def require_done(self, runs: list[Run]) -> None:

@@ -147,6 +147,12 @@ def difference(a, b, metric="final_accuracy") -> Difference:
     return Difference.of(np.subtract(values(a, metric), values(b, metric)))
 
 
+def pooled(*pairs) -> Difference:
+    """The paired difference ``a - b`` (final accuracy) averaged seed by seed over several
+    ``(a, b)`` pairs of runs: one comparison made at several settings."""
+    return Difference.of(np.mean([difference(a, b).per_seed for a, b in pairs], axis=0))
+
+
 def over_seeds(runs, metric="final_accuracy") -> Difference:
     """``metric`` of runs over seeds, as a :class:`Difference` from 0 (its mean and
     interval), for claims about one number ("above 0.9 on 95%")."""

@@ -22,10 +22,10 @@ from . import (
     Claim,
     Claims,
     Details,
-    Difference,
     difference,
     mean_pm,
     over_seeds,
+    pooled,
     seed_list,
     seeds_in,
 )
@@ -171,8 +171,7 @@ def claims(results: dict) -> Claims:
     gap = over_seeds(der, lambda r: align_effect(r)[1])
     more = results["DER, 30 exemplars"], results["replay, 30 exemplars"]
     budgets = der[0].budget, more[0][0].budget
-    vs_replay = Difference.of(np.mean([difference(der, replay).per_seed,
-                                       difference(*more).per_seed], axis=0))  # fmt: skip
+    vs_replay = pooled((der, replay), more)
     all_gammas = [g for r in der for g in gammas(r)]
     tasks = len(der[0].classes_per_task)
     forgot = over_seeds(none, old_classes)

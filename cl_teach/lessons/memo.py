@@ -33,10 +33,10 @@ from . import (
     SEEDS,
     Claim,
     Claims,
-    Difference,
     difference,
     mean_pm,
     over_seeds,
+    pooled,
     seed_list,
     seeds_in,
     values,
@@ -193,13 +193,6 @@ def drift(r) -> float:
     return float(r.extras["first_task_drift"][-1])
 
 
-def pooled(curve: dict, budgets, a: str, b: str) -> Difference:
-    """``a`` minus ``b`` (final accuracy, paired by seed), averaged over the levels
-    ``budgets`` of the memory curve."""
-    per_level = [difference(curve[k][a], curve[k][b]).per_seed for k in budgets]
-    return Difference.of(np.mean(per_level, axis=0))
-
-
 def memory_kib(runs) -> float:
     """A run's total memory (model and everything it stores) in KiB."""
     return sum(runs[0].memory_bytes.values()) / 1024
@@ -214,7 +207,7 @@ def claims(results: dict) -> Claims:
     der = curve[high]["DER"]  # the DER with exemplars enough to learn every task
     cka = over_seeds(der, shared_minus_specialized)
     at_low = difference(curve[low]["MEMO"], curve[low]["DER"])
-    at_ample = pooled(curve, many, "MEMO", "DER")
+    at_ample = pooled(*((curve[k]["MEMO"], curve[k]["DER"]) for k in many))
     replay_wins = difference(curve[low]["replay"], curve[low]["DER"])
     trained, frozen = table[(True, False)], table[(True, True)]
     moved = over_seeds(trained, drift)

@@ -5,6 +5,7 @@ import copy
 
 import pytest
 
+from cl_teach.experiment import run_grid
 from cl_teach.lessons import der
 from cl_teach.methods import der as der_method
 from cl_teach.methods.der import DER
@@ -21,6 +22,11 @@ def test_every_claim_holds(results):
     assert len(claims) == 6
     failing = [str(c) for c in claims if not c.holds]
     assert not failing, "\n".join(failing)
+
+
+def der_again(seeds) -> list:
+    """DER alone retrained at the setting (the mutation tests change DER's code only)."""
+    return run_grid({"DER": der.SETTING}, seeds)["DER"]
 
 
 def swapped(results, a, b):
@@ -52,7 +58,7 @@ def test_each_claim_can_fail(results):
 def test_freezing_switched_off_in_the_code_breaks_its_claim(results, claim_seeds, fresh_cache,
                                                              monkeypatch):  # fmt: skip
     monkeypatch.setattr(DER, "frozen", lambda self: [])
-    mutant = der.runs(der.SETTING, claim_seeds)["DER"]
+    mutant = der_again(claim_seeds)
     assert not der.claims({**results, "DER": mutant})[0].holds
 
 
@@ -60,7 +66,7 @@ def test_the_auxiliary_loss_switched_off_in_the_code_breaks_its_claim(
     results, claim_seeds, fresh_cache, monkeypatch
 ):
     monkeypatch.setattr(DER, "loss", lambda self, batch, out: cross_entropy(out["logits"], batch.y))
-    mutant = der.runs(der.SETTING, claim_seeds)["DER"]
+    mutant = der_again(claim_seeds)
     assert not der.claims({**results, "DER": mutant})[1].holds
 
 
@@ -75,6 +81,6 @@ def test_aligning_switched_off_in_the_code_breaks_its_claim(
         return (norms[:, :-n_new].mean(1) / norms[:, -n_new:].mean(1)).tolist()
 
     monkeypatch.setattr(der_method, "weight_align", measure_only)
-    mutant = der.runs(der.SETTING, claim_seeds)["DER"]
+    mutant = der_again(claim_seeds)
     claims = der.claims({**results, "DER": mutant})
     assert not claims[3].holds and claims[2].holds
