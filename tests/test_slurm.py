@@ -135,18 +135,37 @@ def lift_requeue_hold(job_id: str, limit: float = 60) -> None:
     again; start it now instead, to keep the test short."""
     deadline = time.time() + limit
     while time.time() < deadline:
-        reason = subprocess.check_output(["squeue", "-h", "-j", job_id, "-o", "%r"], text=True)
-        if reason.strip() == "BeginTime":
+        out = subprocess.check_output(
+            ["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T|%r"], text=True
+        )
+        state, reason = out.strip().split("|")
+        if reason == "BeginTime":
             subprocess.check_call(["scontrol", "update", f"JobId={job_id}", "StartTime=now"])
             return
+        if state in ("COMPLETED", "FAILED", "CANCELLED"):
+            raise AssertionError(f"job {job_id} ended {state} instead of being requeued")
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} was not requeued within {limit} s")
 
 
+def preempt(job, limit: float = 30) -> None:
+    """Preemption as Slurm and submitit do it: SIGTERM (which the job ignores), then USR2
+    (checkpoint and requeue). Each is sent once the one before has landed: sent together
+    (submitit's ``_interrupt``), Python may handle USR2 first, and the SIGTERM that Slurm
+    then delivers to every process of the step kills the ``scontrol requeue`` it started."""
+    subprocess.check_call(["scancel", job.job_id, "--signal", "TERM"])
+    deadline = time.time() + limit
+    while "Bypassing signal SIGTERM" not in (job.stdout() or ""):
+        assert time.time() < deadline, f"job {job.job_id} did not get SIGTERM within {limit} s"
+        time.sleep(0.1)
+    subprocess.check_call(["scancel", job.job_id, "--signal", "USR2"])
+
+
 def test_a_preempted_run_requeues_and_resumes_with_the_numbers_of_an_uninterrupted_one(folders):
     cache, jobs = folders
-    # digits B0Inc2: five tasks of about a second each
-    cfg = RunConfig(method="replay", scenario="B0Inc2", epochs=6, budget=100, device="cpu")
+    # digits B0Inc1: ten tasks of about 0.6 s each (here); the signals come after the
+    # second, so the job cannot end before they land even on a machine several times faster
+    cfg = RunConfig(method="replay", scenario="B0Inc1", epochs=60, budget=100, device="cpu")
     run = Run("run", cfg, "replay")
     executor = Executor("slurm", str(jobs), time=60)  # an hour: a signal is preemption
     start = time.time()
@@ -154,7 +173,7 @@ def test_a_preempted_run_requeues_and_resumes_with_the_numbers_of_an_uninterrupt
     while (checkpoint.load(run.checkpoint()) or {"done": 0})["done"] < 2:
         assert not job.done(), "the job ended before it could be interrupted"
         time.sleep(0.1)
-    job._interrupt()  # submitit's preemption: SIGTERM, then USR2 (checkpoint and requeue)
+    preempt(job)
     lift_requeue_hold(job.job_id)
     executor.wait([(run, job)])
     print(f"preempted and resumed: {time.time() - start:.1f} s")
