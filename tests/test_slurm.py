@@ -131,8 +131,10 @@ def test_a_failed_run_is_named_with_its_seed_and_log_and_the_others_are_kept(fol
 
 
 def lift_requeue_hold(job_id: str, limit: float = 60) -> None:
-    """Slurm holds a requeued job about two minutes (Reason=BeginTime) before it may start
-    again; start it now instead, to keep the test short."""
+    """Slurm holds a requeued job about two minutes (Reason=BeginTime, until its old job
+    credential has expired) before it may start again; start it sooner, to keep the test
+    short, but not within the second that credential was revoked: slurmd refuses a new one
+    made in that second ("Job credential revoked") and the job fails."""
     deadline = time.time() + limit
     while time.time() < deadline:
         out = subprocess.check_output(
@@ -140,6 +142,7 @@ def lift_requeue_hold(job_id: str, limit: float = 60) -> None:
         )
         state, reason = out.strip().split("|")
         if reason == "BeginTime":
+            time.sleep(1.05 - time.time() % 1)  # into the next second
             subprocess.check_call(["scontrol", "update", f"JobId={job_id}", "StartTime=now"])
             return
         if state in ("COMPLETED", "FAILED", "CANCELLED"):
