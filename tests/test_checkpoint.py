@@ -3,11 +3,14 @@ ends with exactly the numbers of a run never stopped; the checkpoint goes once t
 are cached."""
 
 import pytest
+from every_method import PLASTICITY_RUNS, RUNS
 
 from cl_teach import checkpoint
 from cl_teach.config import RunConfig
 from cl_teach.experiment import run_seeds
+from cl_teach.methods import METHODS
 from cl_teach.plasticity import PlasticityConfig, run_plasticity_seeds
+from cl_teach.plasticity.config import METHODS as PLASTICITY_METHODS
 
 # enough data for several batches per epoch, so the batch order (a generator's state) matters
 RUN = RunConfig(epochs=2, budget=40, train_per_class=20, batch_size=16)  # digits, 5 tasks
@@ -55,21 +58,12 @@ def same(a: dict, b: dict) -> bool:
     }
 
 
-@pytest.mark.parametrize(
-    "method,change",
-    [
-        ("finetune", {}),
-        ("joint", {}),
-        ("replay", {"selection": "herding"}),
-        ("replay", {"selection": "random"}),
-        ("replay", {"selection": "reservoir"}),
-        ("ewc", {}),
-        ("dark_er", {}),
-        ("dark_er_pp", {}),
-        ("der", {}),
-        ("memo", {"train_base": False}),
-    ],
-)
+def test_the_lists_name_every_method():
+    assert {method for method, _ in RUNS} == set(METHODS)
+    assert {method for method, _ in PLASTICITY_RUNS} == set(PLASTICITY_METHODS)
+
+
+@pytest.mark.parametrize("method,change", RUNS)
 def test_a_resumed_run_equals_an_uninterrupted_one(method, change, monkeypatch, own_cache):
     cfg = RUN.replace(method=method, **change)
     whole = run_seeds(cfg, SEEDS, use_cache=False, progress=False)
@@ -78,19 +72,7 @@ def test_a_resumed_run_equals_an_uninterrupted_one(method, change, monkeypatch, 
         assert same(a.to_json(), b.to_json())
 
 
-@pytest.mark.parametrize(
-    "method,change",
-    [
-        ("bp", {}),
-        ("retrain", {}),
-        ("head_reset", {}),
-        ("l2", {}),
-        ("snp", {}),
-        ("snp", {"snp_form": "boundary"}),
-        ("cbp", {}),
-        ("cbp", {"setting": "incremental", "optimizer": "adam", "lr": 1e-3}),
-    ],
-)
+@pytest.mark.parametrize("method,change", PLASTICITY_RUNS)
 def test_a_resumed_plasticity_run_equals_an_uninterrupted_one(
     method, change, monkeypatch, own_cache
 ):

@@ -4,6 +4,7 @@ the written-out optimizers make torch.optim's updates."""
 import numpy as np
 import pytest
 import torch
+from every_method import RUNS
 
 from cl_teach.config import RunConfig
 from cl_teach.experiment import run_seeds
@@ -15,19 +16,7 @@ FIELDS = ("accuracy_matrix", "per_class_accuracy", "classifier_norms", "task_acc
 
 @pytest.mark.parametrize(
     "method,change",
-    [
-        ("finetune", {}),
-        ("joint", {}),
-        ("replay", {"selection": "herding"}),
-        ("replay", {"selection": "random"}),
-        ("replay", {"selection": "reservoir"}),
-        ("ewc", {}),
-        ("dark_er", {}),
-        ("dark_er_pp", {}),
-        ("der", {}),
-        ("memo", {"train_base": False}),
-        ("der", {"backbone": "resnet32", "train_per_class": 10, "epochs": 1}),
-    ],
+    [*RUNS, ("der", {"backbone": "resnet32", "train_per_class": 10, "epochs": 1})],
 )
 def test_a_seed_gives_the_same_numbers_alone_or_beside_others(method, change):
     cfg = SMALL.replace(method=method, **change)
